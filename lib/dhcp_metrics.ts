@@ -1,0 +1,44 @@
+/**
+ * The DHCP server's metrics, named once. Event ids in logs match the label values here.
+ */
+import type { Registry } from "./http/metrics.ts";
+import type { LeaseView } from "./lease/store.ts";
+import type { Config } from "./config/config.ts";
+import { BINDING_STATES } from "./lease/lease.ts";
+
+export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
+  reg.gauge(
+    "tandem_leases",
+    "Stored lease records by binding state (draft-ietf-dhc-failover-12 names) per subnet.",
+    function* () {
+      for (const s of config.subnets) {
+        const counts = leases.countByState(s.id);
+        for (const st of BINDING_STATES) {
+          yield [{ subnet: String(s.id), state: st }, counts[st]] as const;
+        }
+      }
+    },
+  );
+  return {
+    packetsIn: reg.counter("tandem_dhcp_packets_received_total", "DHCP packets received by type."),
+    packetsOut: reg.counter("tandem_dhcp_packets_sent_total", "DHCP replies sent by type."),
+    drops: reg.counter("tandem_dhcp_drops_total", "Packets dropped without reply, by reason."),
+    sendErrors: reg.counter("tandem_dhcp_send_errors_total", "Replies the socket failed to send."),
+    commitFailures: reg.counter(
+      "tandem_store_commit_failures_total",
+      "Batches whose transaction failed; their replies were not sent.",
+    ),
+    batchSize: reg.histogram(
+      "tandem_store_commit_batch_packets",
+      "Packets per group commit (one transaction, one fsync).",
+      [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    ),
+    commitSeconds: reg.histogram(
+      "tandem_store_commit_seconds",
+      "Time to commit one batch durably (fsync included).",
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    ),
+  };
+}
+
+export type DhcpMetrics = ReturnType<typeof dhcpMetrics>;

@@ -1,0 +1,79 @@
+/**
+ * The HTTP endpoints as one pure function (Request) -> Response. Read-only except the
+ * operator's partner-down call, which needs the admin bearer token. No secrets are shown.
+ *
+ * /healthz  200 while the process runs its loops (liveness: restart me if this fails).
+ * /readyz   200 only when this box is serving DHCP clients (see ReadyState), else 503 with
+ *           the reasons; a load balancer or monitor should alert on 503.
+ * /status   JSON for people and tools.
+ * /metrics  Prometheus text.
+ */
+import type { Registry } from "./metrics.ts";
+
+export interface ReadyState {
+  readonly ready: boolean;
+  readonly reasons: readonly string[];
+}
+
+export interface HttpDeps {
+  readonly status: () => unknown;
+  readonly ready: () => ReadyState;
+  readonly metrics: Registry;
+  /** Bearer token for POST /partner-down; undefined disables the call. */
+  readonly adminToken?: string;
+  /** Operator command: put this server in PARTNER-DOWN (failover only). */
+  readonly partnerDown?: () => { ok: boolean; message: string };
+}
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", { status, headers: JSON_HEADERS });
+}
+
+/** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
+function sameToken(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export function httpHandler(deps: HttpDeps): (req: Request) => Response {
+  return (req) => {
+    const path = new URL(req.url).pathname;
+    if (req.method === "POST" && path === "/partner-down") return partnerDown(req, deps);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return json({ error: "method not allowed" }, 405);
+    }
+    switch (path) {
+      case "/healthz":
+        return json({ alive: true });
+      case "/readyz": {
+        const r = deps.ready();
+        return json({ ready: r.ready, reasons: r.reasons }, r.ready ? 200 : 503);
+      }
+      case "/status":
+        return json(deps.status());
+      case "/metrics":
+        return new Response(deps.metrics.render(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        });
+      default:
+        return json({ error: "not found", endpoints: ["/healthz", "/readyz", "/status", "/metrics"] }, 404);
+    }
+  };
+}
+
+function partnerDown(req: Request, deps: HttpDeps): Response {
+  if (deps.partnerDown === undefined) {
+    return json({ error: "this server has no failover partner" }, 409);
+  }
+  if (deps.adminToken === undefined) {
+    return json({ error: "set http.admin_token in the config to enable this call" }, 403);
+  }
+  const auth = req.headers.get("authorization") ?? "";
+  if (!sameToken(auth, `Bearer ${deps.adminToken}`)) return json({ error: "unauthorized" }, 401);
+  const r = deps.partnerDown();
+  return json(r, r.ok ? 200 : 409);
+}

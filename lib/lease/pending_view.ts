@@ -1,0 +1,98 @@
+/**
+ * A LeaseView of the store plus the ops decided earlier in the same batch but not yet
+ * committed. Group commit (one transaction per batch of packets) must not let two packets of
+ * one batch see the same free address: the second one reads through this overlay.
+ */
+import type { Ipv4 } from "../wire/ipv4.ts";
+import type { BindingState, Lease } from "./lease.ts";
+import type { LeaseOp } from "./ops.ts";
+import type { Hold, LeaseView } from "./store.ts";
+
+export class PendingView implements LeaseView {
+  /** ip -> record, or null for a pending delete. */
+  readonly #leases = new Map<Ipv4, Lease | null>();
+  readonly #holds = new Map<Ipv4, Hold | null>();
+  readonly #meta = new Map<string, string>();
+
+  constructor(readonly base: LeaseView) {}
+
+  /** Records the ops of one decision so later packets of the batch see them. */
+  add(ops: readonly LeaseOp[]): void {
+    for (const op of ops) {
+      switch (op.kind) {
+        case "put":
+          this.#leases.set(op.lease.ip, op.lease);
+          break;
+        case "delete":
+          this.#leases.set(op.ip, null);
+          break;
+        case "hold":
+          this.#holds.set(op.ip, { ip: op.ip, clientKey: op.clientKey, untilSec: op.untilSec });
+          break;
+        case "unhold":
+          this.#holds.set(op.ip, null);
+          break;
+        case "meta":
+          this.#meta.set(op.key, op.value);
+          break;
+      }
+    }
+  }
+
+  /** Forgets the overlay once the batch is committed (or abandoned). */
+  clear(): void {
+    this.#leases.clear();
+    this.#holds.clear();
+    this.#meta.clear();
+  }
+
+  get(ip: Ipv4): Lease | undefined {
+    const p = this.#leases.get(ip);
+    if (p !== undefined) return p ?? undefined;
+    return this.base.get(ip);
+  }
+
+  byClient(clientKey: string): readonly Lease[] {
+    const base = this.base.byClient(clientKey);
+    if (this.#leases.size === 0) return base;
+    const out: Lease[] = [];
+    for (const [ip, l] of this.#leases) {
+      if (l !== null && l.clientKey === clientKey) out.push(l);
+      void ip;
+    }
+    for (const l of base) if (!this.#leases.has(l.ip)) out.push(l);
+    return out;
+  }
+
+  hold(ip: Ipv4): Hold | undefined {
+    const h = this.#holds.get(ip);
+    if (h !== undefined) return h ?? undefined;
+    return this.base.hold(ip);
+  }
+
+  *all(): Iterable<Lease> {
+    if (this.#leases.size === 0) return yield* this.base.all();
+    const merged = new Map<Ipv4, Lease>();
+    for (const l of this.base.all()) merged.set(l.ip, l);
+    for (const [ip, l] of this.#leases) l === null ? merged.delete(ip) : merged.set(ip, l);
+    yield* [...merged.values()].sort((a, b) => a.ip - b.ip);
+  }
+
+  size(): number {
+    let n = this.base.size();
+    for (const [ip, l] of this.#leases) {
+      const had = this.base.get(ip) !== undefined;
+      if (l === null && had) n--;
+      if (l !== null && !had) n++;
+    }
+    return n;
+  }
+
+  meta(key: string): string | undefined {
+    return this.#meta.get(key) ?? this.base.meta(key);
+  }
+
+  countByState(subnetId: number): Readonly<Record<BindingState, number>> {
+    return this.base.countByState(subnetId);
+  }
+}

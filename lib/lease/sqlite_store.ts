@@ -1,0 +1,370 @@
+/**
+ * SqliteLeaseStore: the durable LeaseStore. All SQL of Tandem lives in this file.
+ *
+ * Every read is served by a MemoryLeaseStore index hydrated at open; apply() writes one batch
+ * in one `BEGIN IMMEDIATE ... COMMIT` and updates the index only after COMMIT returns, so the
+ * DHCP core never sees (and the runtime never acknowledges) a lease that is not on disk.
+ * ARCHITECTURE.md invariant 2; RFC 2131 via draft-12 §3.1.3: stable storage before DHCPACK.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Ipv4 } from "../wire/ipv4.ts";
+import { BINDING_STATES, type BindingState, type Lease } from "./lease.ts";
+import { leaseProblem, MemoryLeaseStore, validateOps } from "./memory_store.ts";
+import type { LeaseOp } from "./ops.ts";
+import { type Hold, type LeaseStore, StoreError } from "./store.ts";
+
+const STATE_CHECK = BINDING_STATES.map((s) => `'${s}'`).join(",");
+
+/**
+ * Schema migrations, applied in order at open; PRAGMA user_version is the number applied.
+ * Append only: never edit a migration that has shipped.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE leases (
+     ip INTEGER PRIMARY KEY,
+     subnet_id INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN (${STATE_CHECK})),
+     client_key TEXT NOT NULL,
+     hw_type INTEGER NOT NULL,
+     hw_addr TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     hostname TEXT NOT NULL,
+     vendor_class TEXT NOT NULL,
+     relay_info TEXT NOT NULL,
+     start_sec INTEGER NOT NULL,
+     end_sec INTEGER NOT NULL,
+     cltt_sec INTEGER NOT NULL,
+     acked_potential_end_sec INTEGER NOT NULL,
+     potential_end_sec INTEGER NOT NULL,
+     pending_update INTEGER NOT NULL,
+     seq INTEGER NOT NULL
+   );
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   -- The seq counter, written only by batches with a delete: puts keep their seq on the row,
+   -- but a delete can consume the highest number, which max(seq) alone would hand out again.
+   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const COLUMNS = "ip, subnet_id, state, client_key, hw_type, hw_addr, client_id, hostname, " +
+  "vendor_class, relay_info, start_sec, end_sec, cltt_sec, acked_potential_end_sec, " +
+  "potential_end_sec, pending_update, seq";
+
+export interface SqliteOpenOptions {
+  /** How long a write waits for another connection's lock before failing (default 5000). */
+  readonly busyTimeoutMs?: number;
+}
+
+export class SqliteLeaseStore implements LeaseStore {
+  readonly #db: DatabaseSync;
+  readonly #index: MemoryLeaseStore;
+  readonly #put: StatementSync;
+  readonly #delete: StatementSync;
+  readonly #meta: StatementSync;
+  readonly #saveSeq: StatementSync;
+  /** Result of PRAGMA quick_check at open ("ok" when healthy), for the health endpoint. */
+  readonly quickCheck: string;
+  /** Rows skipped at open because they do not form a valid Lease (reliability.md §4.7). */
+  readonly invalidRows: number;
+
+  private constructor(db: DatabaseSync, quickCheck: string) {
+    this.#db = db;
+    this.quickCheck = quickCheck;
+    const { index, invalidRows } = hydrate(db);
+    this.#index = index;
+    this.invalidRows = invalidRows;
+    this.#put = db.prepare(
+      `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (${COLUMNS.replace(/\w+/g, "?")})`,
+    );
+    this.#delete = db.prepare("DELETE FROM leases WHERE ip = ?");
+    this.#meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
+    this.#saveSeq = db.prepare("INSERT OR REPLACE INTO counters (name, value) VALUES ('seq', ?)");
+  }
+
+  /** Opens (creating and migrating if needed) the lease database; ":memory:" for tests. */
+  static open(path: string, options: SqliteOpenOptions = {}): SqliteLeaseStore {
+    let db: DatabaseSync | undefined;
+    try {
+      db = new DatabaseSync(path);
+      configure(db, path, options.busyTimeoutMs ?? 5000);
+      migrate(db);
+      const quickCheck = db.prepare("PRAGMA quick_check").all()
+        .map((r) => String(r.quick_check)).join("; ");
+      return new SqliteLeaseStore(db, quickCheck);
+    } catch (e) {
+      db?.close();
+      if (e instanceof StoreError) throw e;
+      throw new StoreError(`cannot open lease database ${path}`, { cause: e });
+    }
+  }
+
+  get(ip: Ipv4): Lease | undefined {
+    return this.#index.get(ip);
+  }
+  byClient(clientKey: string): readonly Lease[] {
+    return this.#index.byClient(clientKey);
+  }
+  hold(ip: Ipv4): Hold | undefined {
+    return this.#index.hold(ip);
+  }
+  all(): Iterable<Lease> {
+    return this.#index.all();
+  }
+  size(): number {
+    return this.#index.size();
+  }
+  meta(key: string): string | undefined {
+    return this.#index.meta(key);
+  }
+  countByState(subnetId: number): Readonly<Record<BindingState, number>> {
+    return this.#index.countByState(subnetId);
+  }
+  changedSince(afterSeq: number): readonly Lease[] {
+    return this.#index.changedSince(afterSeq);
+  }
+
+  apply(ops: readonly LeaseOp[]): void {
+    validateOps(ops);
+    // Holds are memory-only (ops.ts): a batch of offers costs no transaction and no fsync.
+    if (ops.some((op) => op.kind === "put" || op.kind === "delete" || op.kind === "meta")) {
+      this.#commit(ops);
+    }
+    // Only now, after COMMIT returned, may readers (and so replies) see the batch.
+    this.#index.apply(ops);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /**
+   * One transaction per batch: with WAL + synchronous=FULL the COMMIT fsyncs the WAL once for
+   * the whole batch, the group commit of reliability.md §4.6 (dhcpd's delayed-ack pattern).
+   * The seqs written here are the ones the index assigns next, op by op.
+   */
+  #commit(ops: readonly LeaseOp[]): void {
+    const db = this.#db;
+    try {
+      // IMMEDIATE takes the write lock up front, so a busy database fails here, not mid-batch.
+      db.exec("BEGIN IMMEDIATE");
+      let seq = this.#index.lastSeq();
+      let deleted = false;
+      for (const op of ops) {
+        switch (op.kind) {
+          case "put": {
+            const l = op.lease;
+            this.#put.run(
+              l.ip,
+              l.subnetId,
+              l.state,
+              l.clientKey,
+              l.hwType,
+              l.hwAddr,
+              l.clientId,
+              l.hostname,
+              l.vendorClass,
+              l.relayInfo,
+              l.startSec,
+              l.endSec,
+              l.clttSec,
+              l.ackedPotentialEndSec,
+              l.potentialEndSec,
+              l.pendingUpdate ? 1 : 0,
+              ++seq,
+            );
+            break;
+          }
+          case "delete":
+            ++seq;
+            deleted = true;
+            this.#delete.run(op.ip);
+            break;
+          case "meta":
+            this.#meta.run(op.key, op.value);
+            break;
+          case "hold":
+          case "unhold":
+            break;
+        }
+      }
+      if (deleted) this.#saveSeq.run(seq);
+      db.exec("COMMIT");
+    } catch (e) {
+      // A failed COMMIT (e.g. fsync error) may or may not have reached the disk; we report
+      // failure so no reply leaves, and at worst a restart shows a binding nobody was told of,
+      // which is the safe direction (reliability.md §4.5, howtocorrupt: sync failure during
+      // COMMIT loses durability, not integrity).
+      if (db.isOpen && db.isTransaction) {
+        try {
+          db.exec("ROLLBACK");
+        } catch { /* the original error is the one worth reporting */ }
+      }
+      throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });
+    }
+  }
+}
+
+/**
+ * reliability.md §4.5/§4.7: WAL + synchronous=FULL is the only setting under which every
+ * acknowledged lease survives a power cut; synchronous is per connection, so set it on every
+ * open and read it back. busy_timeout lets a backup tool or `tandem leases` coexist.
+ */
+function configure(db: DatabaseSync, path: string, busyTimeoutMs: number): void {
+  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(busyTimeoutMs))}`);
+  const mode = String(db.prepare("PRAGMA journal_mode = WAL").get()?.journal_mode);
+  const inMemory = path === ":memory:" || path === "";
+  if (mode !== "wal" && !(inMemory && mode === "memory")) {
+    throw new StoreError(`${path}: journal_mode is ${mode}, WAL is required`);
+  }
+  db.exec("PRAGMA synchronous = FULL");
+  const sync = Number(db.prepare("PRAGMA synchronous").get()?.synchronous);
+  if (sync !== 2) throw new StoreError(`${path}: synchronous is ${sync}, FULL (2) is required`);
+}
+
+function userVersion(db: DatabaseSync): number {
+  return Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+}
+
+function checkVersion(version: number, path: string): void {
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      `${path}: schema version ${version} is newer than this Tandem knows (${SCHEMA_VERSION}); ` +
+        "refusing to open it (was the server downgraded?)",
+    );
+  }
+}
+
+/** Applies the missing migrations in one transaction, re-reading the version under the lock. */
+function migrate(db: DatabaseSync): void {
+  checkVersion(userVersion(db), "lease database");
+  if (userVersion(db) === SCHEMA_VERSION) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const from = userVersion(db);
+    checkVersion(from, "lease database");
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (e) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw e;
+  }
+}
+
+type Row = Record<string, unknown>;
+
+function rowToLease(r: Row): Lease {
+  return {
+    ip: r.ip as Ipv4,
+    subnetId: r.subnet_id as number,
+    state: r.state as BindingState,
+    clientKey: r.client_key as string,
+    hwType: r.hw_type as number,
+    hwAddr: r.hw_addr as string,
+    clientId: r.client_id as string,
+    hostname: r.hostname as string,
+    vendorClass: r.vendor_class as string,
+    relayInfo: r.relay_info as string,
+    startSec: r.start_sec as number,
+    endSec: r.end_sec as number,
+    clttSec: r.cltt_sec as number,
+    ackedPotentialEndSec: r.acked_potential_end_sec as number,
+    potentialEndSec: r.potential_end_sec as number,
+    pendingUpdate: r.pending_update === 1,
+    seq: r.seq as number,
+  };
+}
+
+/**
+ * Builds the memory index from disk; seq resumes from the highest number ever handed out. A row
+ * that is not a valid Lease (hand-edited file) is skipped and counted, not fatal: one bad row
+ * must not keep the server down (reliability.md §4.3, CVE-2019-6474). The row stays on disk.
+ */
+function hydrate(db: DatabaseSync): { index: MemoryLeaseStore; invalidRows: number } {
+  const index = new MemoryLeaseStore();
+  let invalidRows = 0;
+  // Address order keeps the index's sorted address list valid without a sort.
+  for (const r of db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY ip`).iterate()) {
+    const lease = rowToLease(r as Row);
+    if (leaseProblem(lease) === undefined && Number.isSafeInteger(lease.seq)) index.restore(lease);
+    else invalidRows++;
+  }
+  for (const r of db.prepare("SELECT key, value FROM meta").iterate()) {
+    index.restoreMeta(String(r.key), String(r.value));
+  }
+  const saved = db.prepare("SELECT value FROM counters WHERE name = 'seq'").get();
+  if (saved !== undefined) index.restoreSeq(Number(saved.value));
+  return { index, invalidRows };
+}
+
+export interface LeaseFileFilter {
+  readonly subnetId?: number;
+  readonly states?: readonly BindingState[];
+  readonly clientKey?: string;
+}
+
+/**
+ * Opens a lease database read-only (for `tandem leases`); works while a server holds it open
+ * in WAL mode, and sees what the server has committed. The caller must close it.
+ */
+export function openReadOnly(path: string): DatabaseSync {
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path, { readOnly: true });
+    db.exec("PRAGMA busy_timeout = 5000");
+    const version = userVersion(db);
+    checkVersion(version, path);
+    if (version < SCHEMA_VERSION) {
+      throw new StoreError(
+        `${path}: schema version ${version}, expected ${SCHEMA_VERSION}; start the server once ` +
+          "to migrate it",
+      );
+    }
+    return db;
+  } catch (e) {
+    db?.close();
+    if (e instanceof StoreError) throw e;
+    throw new StoreError(`cannot open lease database ${path} read-only`, { cause: e });
+  }
+}
+
+/** The stored leases (address order) matching every given filter field. */
+export function readLeasesFile(path: string, filter: LeaseFileFilter = {}): Lease[] {
+  const db = openReadOnly(path);
+  try {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.subnetId !== undefined) {
+      where.push("subnet_id = ?");
+      args.push(filter.subnetId);
+    }
+    if (filter.states !== undefined) {
+      where.push(`state IN (${filter.states.map(() => "?").join(",") || "NULL"})`);
+      args.push(...filter.states);
+    }
+    if (filter.clientKey !== undefined) {
+      where.push("client_key = ?");
+      args.push(filter.clientKey);
+    }
+    const sql = `SELECT ${COLUMNS} FROM leases` +
+      (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") + " ORDER BY ip";
+    return db.prepare(sql).all(...args).map((r) => rowToLease(r as Row));
+  } finally {
+    db.close();
+  }
+}
+
+/** The stored metadata of a lease database (failover state and the like), read-only. */
+export function readMetaFile(path: string): Map<string, string> {
+  const db = openReadOnly(path);
+  try {
+    const out = new Map<string, string>();
+    for (const r of db.prepare("SELECT key, value FROM meta ORDER BY key").iterate()) {
+      out.set(String(r.key), String(r.value));
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The narrow storage seam. LeaseView is synchronous and read-only so that the DHCP core stays
+ * synchronous; LeaseStore.apply commits a batch of ops as one durable transaction.
+ */
+import type { Ipv4 } from "../wire/ipv4.ts";
+import type { BindingState, Lease } from "./lease.ts";
+import type { LeaseOp } from "./ops.ts";
+
+export interface Hold {
+  readonly ip: Ipv4;
+  readonly clientKey: string;
+  readonly untilSec: number;
+}
+
+export interface LeaseView {
+  /** The stored record for an address, if any. */
+  get(ip: Ipv4): Lease | undefined;
+  /** Records whose clientKey equals key (any state), most recently changed first. */
+  byClient(clientKey: string): readonly Lease[];
+  /** The current offer hold on an address, if any (expired holds may be returned; check time). */
+  hold(ip: Ipv4): Hold | undefined;
+  /** Every stored record, in address order. */
+  all(): Iterable<Lease>;
+  /** Number of stored records. */
+  size(): number;
+  /** Stored durable metadata value. */
+  meta(key: string): string | undefined;
+  /** Count of stored records per state in one subnet. */
+  countByState(subnetId: number): Readonly<Record<BindingState, number>>;
+}
+
+export interface LeaseStore extends LeaseView {
+  /**
+   * Applies ops in order as ONE transaction; returns only after it is durable (fsync). Throws
+   * StoreError on I/O failure, in which case nothing of the batch is applied.
+   */
+  apply(ops: readonly LeaseOp[]): void;
+  /** Records with seq greater than afterSeq, in seq order (failover UPDREQ / backlog). */
+  changedSince(afterSeq: number): readonly Lease[];
+  close(): void;
+}
+
+export class StoreError extends Error {
+  override name = "StoreError";
+}

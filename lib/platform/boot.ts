@@ -1,0 +1,98 @@
+/**
+ * Builds a running Tandem from a validated Config: lease store, DHCP socket, HTTP endpoint,
+ * signals. main.ts calls it; in-process tests call it too (with port 0 and a temp state dir).
+ */
+import type { Config } from "../config/config.ts";
+import { SqliteLeaseStore } from "../lease/sqlite_store.ts";
+import { Registry } from "../http/metrics.ts";
+import { httpHandler, type ReadyState } from "../http/routes.ts";
+import { dhcpMetrics } from "../dhcp_metrics.ts";
+import { DhcpServer } from "../server.ts";
+import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
+import { statusDocument } from "../status.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { listenUdp } from "./udp.ts";
+import { serveHttp } from "./http_server.ts";
+import { type EventLog, eventLog } from "./log.ts";
+import { VERSION } from "../version.ts";
+
+export interface Running {
+  readonly dhcpPort: number;
+  readonly httpPort: number;
+  readonly store: SqliteLeaseStore;
+  readonly registry: Registry;
+  /** Resolves when the DHCP loop ends. */
+  readonly done: Promise<void>;
+  /** Graceful stop: finish the commit in flight, send its replies, close everything. */
+  stop(): Promise<void>;
+}
+
+export interface BootOptions {
+  readonly clock?: Clock;
+  readonly log?: EventLog;
+}
+
+export const DB_FILE = "leases.db";
+
+export async function boot(config: Config, opts: BootOptions = {}): Promise<Running> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? eventLog("dhcp");
+  await Deno.mkdir(config.stateDir, { recursive: true });
+  const dbPath = `${config.stateDir}/${DB_FILE}`;
+  const store = SqliteLeaseStore.open(dbPath);
+  const registry = new Registry();
+  const metrics = dhcpMetrics(registry, config, store);
+  const transport = listenUdp(config.dhcp.address, config.dhcp.port);
+  const server = new DhcpServer({
+    config,
+    store,
+    clock,
+    transport,
+    log,
+    metrics,
+    scope: () => STANDALONE_SCOPE,
+  });
+  const startedMs = clock.nowMs();
+  let stopping = false;
+  const ready = (): ReadyState =>
+    stopping ? { ready: false, reasons: ["shutting down"] } : { ready: true, reasons: [] };
+  const http = serveHttp(
+    config.http.address,
+    config.http.port,
+    httpHandler({
+      metrics: registry,
+      ready,
+      status: () =>
+        statusDocument(config, store, Math.floor((clock.nowMs() - startedMs) / 1000)),
+      ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
+    }),
+  );
+  log.info("tandem.started", {
+    version: VERSION,
+    role: config.role,
+    dhcp: `${config.dhcp.address}:${transport.port}`,
+    http: `${config.http.address}:${http.port}`,
+    db: dbPath,
+    leases: store.size(),
+  });
+  const done = server.run();
+  let stopped: Promise<void> | undefined;
+  return {
+    dhcpPort: transport.port,
+    httpPort: http.port,
+    store,
+    registry,
+    done,
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        await server.stop();
+        await done.catch(() => {});
+        await http.shutdown();
+        store.close();
+        log.info("tandem.stopped", {});
+      })();
+      return stopped;
+    },
+  };
+}

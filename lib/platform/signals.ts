@@ -1,0 +1,11 @@
+/** SIGTERM/SIGINT -> one graceful stop (the commit in flight finishes, then exit). */
+export function onTerminate(stop: () => Promise<void>): void {
+  let once = false;
+  const handler = () => {
+    if (once) return;
+    once = true;
+    stop().finally(() => Deno.exit(0));
+  };
+  Deno.addSignalListener("SIGTERM", handler);
+  Deno.addSignalListener("SIGINT", handler);
+}
