@@ -10,7 +10,9 @@ import { VERSION } from "./version.ts";
 export function poolSize(pool: PoolConfig): number {
   let n = 0;
   for (const r of pool.ranges) n += r.end - r.start + 1;
-  const excluded = new Set(pool.exclude.filter((ip) => pool.ranges.some((r) => ip >= r.start && ip <= r.end)));
+  const excluded = new Set(
+    pool.exclude.filter((ip) => pool.ranges.some((r) => ip >= r.start && ip <= r.end)),
+  );
   return n - excluded.size;
 }
 

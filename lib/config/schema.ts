@@ -121,6 +121,18 @@ export type RawReservation = z.output<typeof reservation>;
 export type RawLeaseTimes = z.output<typeof leaseTimes>;
 export type RawFailover = z.output<typeof failover>;
 
+/** A subnet's lease times: the global [lease] with the keys [subnet.lease] sets replaced. */
+export function mergeLeaseTimes(
+  global: RawLeaseTimes,
+  overrides: RawSubnet["lease"],
+): RawLeaseTimes {
+  const merged = { ...global };
+  for (const [k, v] of Object.entries(overrides ?? {})) {
+    if (typeof v === "number") merged[k as keyof RawLeaseTimes] = v;
+  }
+  return merged;
+}
+
 /** The schema found at a key path (array indices are skipped), unwrapping defaults. */
 export function schemaAt(segments: readonly PropertyKey[]): z.ZodType | undefined {
   let s: z.ZodType | undefined = configSchema;
@@ -142,17 +154,27 @@ export function knownKeysAt(segments: readonly PropertyKey[]): string[] {
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
-/** Every fixed key with the table it belongs in, written as a TOML header ("[[subnet.pool]]"). */
-export function everyKnownKey(): { key: string; table: string }[] {
-  const out: { key: string; table: string }[] = [];
+/**
+ * Every fixed key with the table it belongs in, written as a TOML header ("[[subnet]]"), and,
+ * when the key is itself a table, its own header ("[[subnet.pool]]").
+ */
+export function everyKnownKey(): { key: string; table: string; header?: string }[] {
+  const out: { key: string; table: string; header?: string }[] = [];
+  const headerOf = (names: readonly string[], isArray: boolean) => {
+    const name = names.join(".");
+    return name === "" ? "the top level" : isArray ? `[[${name}]]` : `[${name}]`;
+  };
   const walk = (s: z.ZodType, names: string[], isArray: boolean) => {
     const u = unwrap(s);
     if (u instanceof z.ZodArray) return walk(u.element as z.ZodType, names, true);
     if (!(u instanceof z.ZodObject)) return;
-    const name = names.join(".");
-    const table = name === "" ? "the top level" : isArray ? `[[${name}]]` : `[${name}]`;
+    const table = headerOf(names, isArray);
     for (const [key, child] of Object.entries(u.shape as Record<string, z.ZodType>)) {
-      out.push({ key, table });
+      const c = unwrap(child);
+      const own = c instanceof z.ZodArray ? unwrap(c.element as z.ZodType) : c;
+      const isTable = own instanceof z.ZodObject || own instanceof z.ZodRecord;
+      const header = headerOf([...names, key], c instanceof z.ZodArray);
+      out.push(isTable ? { key, table, header } : { key, table });
       walk(child, [...names, key], false);
     }
   };

@@ -139,6 +139,8 @@ function unknownKeyFix(key: string, table: Segments, value: unknown): string {
   const near = closestMatch(key, knownKeysAt(table));
   if (near !== undefined) return `did you mean "${near}"?`;
   const elsewhere = everyKnownKey().filter((k) => k.key === key);
+  const header = elsewhere.find((k) => k.header !== undefined)?.header;
+  if (header !== undefined) return `did you mean ${header}?`;
   if (elsewhere.length > 0) {
     return `${key} belongs in ${elsewhere.map((k) => k.table).join(" or ")}; move it there`;
   }

@@ -51,5 +51,7 @@ export function answerKind(req: DhcpRequest): "new" | "renew" {
 
 /** Failover (draft-12 §5.3, RFC 3074): the scope decides which clients this server answers. */
 export function scopeFilter(req: DhcpRequest, scope: ServingScope): DropReason | undefined {
-  return scope.answers(req.hashKey, req.packet.secs, answerKind(req)) ? undefined : "not-our-client";
+  return scope.answers(req.hashKey, req.packet.secs, answerKind(req))
+    ? undefined
+    : "not-our-client";
 }

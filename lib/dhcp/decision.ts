@@ -55,4 +55,12 @@ export type Decision =
     readonly parameterOrder: readonly number[];
     readonly maxMessageSize: number;
   }
-  | { readonly kind: "no-reply"; readonly ops: readonly LeaseOp[] };
+  | {
+    readonly kind: "no-reply";
+    readonly ops: readonly LeaseOp[];
+    /**
+     * Why there is no reply when it is not the normal outcome (RELEASE and DECLINE have none):
+     * e.g. "not-for-us" for a REQUEST naming another server, which still drops our offer hold.
+     */
+    readonly reason?: DropReason;
+  };

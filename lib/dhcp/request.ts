@@ -6,7 +6,8 @@
 import { type DhcpPacket } from "../wire/dhcp_message.ts";
 import { type Ipv4, ipv4FromBytes } from "../wire/ipv4.ts";
 import { MSG, OPT } from "../wire/option_registry.ts";
-import { clientKey, hashKey } from "../wire/client_key.ts";
+import { clientKey, hashKey, hwAddr } from "../wire/client_key.ts";
+import { parseRelayAgentInformation } from "../wire/relay_agent.ts";
 import type { DropReason, MessageType } from "./decision.ts";
 
 /**
@@ -100,22 +101,22 @@ function parameterRequestList(p: DhcpPacket): number[] {
   return [...seen];
 }
 
-/** RFC 3046 §2.0: option 82 is a sequence of (code, length, value) sub-options. */
-export function parseRelayInfo(raw: Uint8Array): RelayInfo {
-  let circuitId: Uint8Array | undefined;
-  let remoteId: Uint8Array | undefined;
-  let linkSelection: Ipv4 | undefined;
-  for (let i = 0; i + 1 < raw.length;) {
-    const code = raw[i] ?? 0;
-    const len = raw[i + 1] ?? 0;
-    if (i + 2 + len > raw.length) break; // truncated sub-option: keep what parsed so far
-    const value = raw.subarray(i + 2, i + 2 + len);
-    if (code === 1) circuitId = value;
-    else if (code === 2) remoteId = value;
-    else if (code === 5 && len === 4) linkSelection = ipv4FromBytes(value); // RFC 3527 §3
-    i += 2 + len;
+/**
+ * RFC 3046 §2.2: option 82 is echoed whatever it holds; a malformed one just yields no
+ * sub-options (in particular no link-selection), so the request is served by giaddr.
+ */
+function relayInfoOf(raw: Uint8Array): RelayInfo {
+  const parsed = parseRelayAgentInformation(raw);
+  if (!parsed.ok) {
+    return { raw, circuitId: undefined, remoteId: undefined, linkSelection: undefined };
   }
-  return { raw, circuitId, remoteId, linkSelection };
+  const info = parsed.info;
+  return {
+    raw,
+    circuitId: info.circuitId,
+    remoteId: info.remoteId,
+    linkSelection: info.linkSelection,
+  };
 }
 
 /**
@@ -157,14 +158,14 @@ export function classify(p: DhcpPacket): Classified {
       clientKey: clientKey(p),
       hashKey: hashKey(p),
       htype: p.htype,
-      hwAddr: p.chaddr.subarray(0, Math.min(p.hlen, 16)),
+      hwAddr: hwAddr(p),
       clientId: p.options.get(OPT.clientIdentifier),
       serverId,
       requestedIp,
       requestedLeaseSec: optionUint32(p, OPT.ipAddressLeaseTime),
       parameterRequestList: parameterRequestList(p),
       maxMessageSize: maxSize === undefined ? 576 : Math.max(576, maxSize),
-      relay: relayRaw === undefined ? undefined : parseRelayInfo(relayRaw),
+      relay: relayRaw === undefined ? undefined : relayInfoOf(relayRaw),
       subnetSelection: optionIpv4(p, OPT.subnetSelection),
     },
   };

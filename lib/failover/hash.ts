@@ -8,6 +8,7 @@
  * RFC 3074 §6 "mixing table" (loadb_mx_tbl), transcribed from rfc3074.txt; a permutation of
  * 0..255 (hash_test.ts checks that). Interoperability requires exactly these values.
  */
+// deno-fmt-ignore
 export const LOADB_MIX_TABLE: readonly number[] = [
   251, 175, 119, 215, 81, 14, 79, 191, 103, 49, 181, 143, 186, 157, 0, 232,
   31, 32, 55, 60, 152, 58, 17, 237, 174, 70, 160, 144, 220, 90, 57, 223,

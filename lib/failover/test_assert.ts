@@ -27,8 +27,12 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  const ka = Object.keys(a as object).filter((k) =>
+    (a as Record<string, unknown>)[k] !== undefined
+  );
+  const kb = Object.keys(b as object).filter((k) =>
+    (b as Record<string, unknown>)[k] !== undefined
+  );
   if (ka.length !== kb.length) return false;
   return ka.every((k) =>
     deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])

@@ -60,7 +60,10 @@ export function httpHandler(deps: HttpDeps): (req: Request) => Response {
           headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
         });
       default:
-        return json({ error: "not found", endpoints: ["/healthz", "/readyz", "/status", "/metrics"] }, 404);
+        return json({
+          error: "not found",
+          endpoints: ["/healthz", "/readyz", "/status", "/metrics"],
+        }, 404);
     }
   };
 }

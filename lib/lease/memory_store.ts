@@ -1,7 +1,8 @@
 /**
  * MemoryLeaseStore: the reference LeaseStore, and the in-memory index behind SqliteLeaseStore
  * (which hydrates it at boot and applies each batch to it only after COMMIT). Nothing here is
- * durable; holds are memory-only in every store (ops.ts: a restart forgets offers).
+ * durable; holds are memory-only in every store (ops.ts: a restart forgets offers), and a put
+ * or delete leaves a hold alone (the caller unholds).
  *
  * Every read is O(1) or O(result): countByState is kept per subnet on each change because
  * /status and /metrics read it often; all() keeps a sorted address list that survives
@@ -37,18 +38,22 @@ function isFiniteNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
 
+const isStr = (v: unknown): boolean => typeof v === "string";
+
 /** Why a lease record cannot be stored, or undefined when it is well-formed. */
 export function leaseProblem(l: Lease): string | undefined {
   if (!isIpv4(l.ip)) return `ip ${String(l.ip)} is not an IPv4 address`;
   if (!Number.isSafeInteger(l.subnetId)) return `subnetId ${String(l.subnetId)} is not an integer`;
   if (!STATE_SET.has(l.state)) return `state ${JSON.stringify(l.state)} is not a binding state`;
   if (!Number.isInteger(l.hwType)) return `hwType ${String(l.hwType)} is not an integer`;
-  for (const k of ["clientKey", "hwAddr", "clientId", "hostname", "vendorClass", "relayInfo"]) {
-    if (typeof l[k as keyof Lease] !== "string") return `${k} is not a string`;
-  }
-  for (const k of ["startSec", "endSec", "clttSec", "ackedPotentialEndSec", "potentialEndSec"]) {
-    if (!isFiniteNumber(l[k as keyof Lease])) return `${k} is not a finite number`;
-  }
+  if (
+    !isStr(l.clientKey) || !isStr(l.hwAddr) || !isStr(l.clientId) || !isStr(l.hostname) ||
+    !isStr(l.vendorClass) || !isStr(l.relayInfo)
+  ) return "a client field (clientKey, hwAddr, clientId, hostname, ...) is not a string";
+  if (
+    !isFiniteNumber(l.startSec) || !isFiniteNumber(l.endSec) || !isFiniteNumber(l.clttSec) ||
+    !isFiniteNumber(l.ackedPotentialEndSec) || !isFiniteNumber(l.potentialEndSec)
+  ) return "a time field (startSec, endSec, clttSec, ...) is not a finite number";
   if (typeof l.pendingUpdate !== "boolean") return "pendingUpdate is not a boolean";
   return undefined;
 }
@@ -110,8 +115,12 @@ export function storedLease(l: Lease, seq: number): Lease {
 
 export class MemoryLeaseStore implements LeaseStore {
   readonly #records = new Map<Ipv4, Lease>();
-  /** clientKey -> addresses; the empty key ("no client") is not indexed. */
-  readonly #byClient = new Map<string, Set<Ipv4>>();
+  /**
+   * clientKey -> its address, or its addresses when it has several (most clients have one, and
+   * a Set per client would triple the index's memory). The empty key ("no client") is not
+   * indexed.
+   */
+  readonly #byClient = new Map<string, Ipv4 | Ipv4[]>();
   readonly #holds = new Map<Ipv4, Hold>();
   readonly #meta = new Map<string, string>();
   readonly #counts = new Map<number, StateCounts>();
@@ -132,7 +141,7 @@ export class MemoryLeaseStore implements LeaseStore {
     const ips = this.#byClient.get(clientKey);
     if (ips === undefined) return [];
     const out: Lease[] = [];
-    for (const ip of ips) {
+    for (const ip of typeof ips === "number" ? [ips] : ips) {
       const l = this.#records.get(ip);
       if (l !== undefined) out.push(l);
     }
@@ -218,14 +227,15 @@ export class MemoryLeaseStore implements LeaseStore {
 
   /**
    * Loads a record as stored elsewhere, keeping its seq (for a store hydrating this index).
-   * Raises the seq counter to at least the record's seq.
+   * Raises the seq counter to at least the record's seq. False (and nothing loaded) when the
+   * record is malformed.
    */
-  restore(lease: Lease): void {
-    const problem = leaseProblem(lease);
-    if (problem !== undefined) throw new StoreError(`invalid stored lease: ${problem}`);
+  restore(lease: Lease): boolean {
+    if (leaseProblem(lease) !== undefined || !Number.isSafeInteger(lease.seq)) return false;
     this.#put(storedLease(lease, lease.seq), false);
     this.#logValid = false;
     if (lease.seq > this.#seq) this.#seq = lease.seq;
+    return true;
   }
 
   /** Loads a stored metadata value (for a store hydrating this index). */
@@ -251,9 +261,10 @@ export class MemoryLeaseStore implements LeaseStore {
     }
     this.#count(l, 1);
     if (l.clientKey !== "" && old?.clientKey !== l.clientKey) {
-      let set = this.#byClient.get(l.clientKey);
-      if (set === undefined) this.#byClient.set(l.clientKey, set = new Set());
-      set.add(l.ip);
+      const ips = this.#byClient.get(l.clientKey);
+      if (ips === undefined) this.#byClient.set(l.clientKey, l.ip);
+      else if (typeof ips === "number") this.#byClient.set(l.clientKey, [ips, l.ip]);
+      else ips.push(l.ip);
     }
     if (log && this.#logValid) {
       this.#logSeq.push(l.seq);
@@ -278,10 +289,11 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   #unindexClient(l: Lease): void {
-    const set = this.#byClient.get(l.clientKey);
-    if (set === undefined) return;
-    set.delete(l.ip);
-    if (set.size === 0) this.#byClient.delete(l.clientKey);
+    const ips = this.#byClient.get(l.clientKey);
+    if (ips === l.ip) this.#byClient.delete(l.clientKey);
+    if (ips === undefined || typeof ips === "number") return;
+    const rest = ips.filter((ip) => ip !== l.ip);
+    this.#byClient.set(l.clientKey, rest.length === 1 ? rest[0] as Ipv4 : rest);
   }
 
   #compactLog(): void {

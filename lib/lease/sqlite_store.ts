@@ -9,7 +9,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Ipv4 } from "../wire/ipv4.ts";
 import { BINDING_STATES, type BindingState, type Lease } from "./lease.ts";
-import { leaseProblem, MemoryLeaseStore, validateOps } from "./memory_store.ts";
+import { MemoryLeaseStore, validateOps } from "./memory_store.ts";
 import type { LeaseOp } from "./ops.ts";
 import { type Hold, type LeaseStore, StoreError } from "./store.ts";
 
@@ -252,28 +252,47 @@ function migrate(db: DatabaseSync): void {
   }
 }
 
-type Row = Record<string, unknown>;
+/** One row as an array, in COLUMNS order (arrays read about 3x faster than objects). */
+type Row = readonly unknown[];
 
 function rowToLease(r: Row): Lease {
   return {
-    ip: r.ip as Ipv4,
-    subnetId: r.subnet_id as number,
-    state: r.state as BindingState,
-    clientKey: r.client_key as string,
-    hwType: r.hw_type as number,
-    hwAddr: r.hw_addr as string,
-    clientId: r.client_id as string,
-    hostname: r.hostname as string,
-    vendorClass: r.vendor_class as string,
-    relayInfo: r.relay_info as string,
-    startSec: r.start_sec as number,
-    endSec: r.end_sec as number,
-    clttSec: r.cltt_sec as number,
-    ackedPotentialEndSec: r.acked_potential_end_sec as number,
-    potentialEndSec: r.potential_end_sec as number,
-    pendingUpdate: r.pending_update === 1,
-    seq: r.seq as number,
+    ip: r[0] as Ipv4,
+    subnetId: r[1] as number,
+    state: r[2] as BindingState,
+    clientKey: r[3] as string,
+    hwType: r[4] as number,
+    hwAddr: r[5] as string,
+    clientId: r[6] as string,
+    hostname: r[7] as string,
+    vendorClass: r[8] as string,
+    relayInfo: r[9] as string,
+    startSec: r[10] as number,
+    endSec: r[11] as number,
+    clttSec: r[12] as number,
+    ackedPotentialEndSec: r[13] as number,
+    potentialEndSec: r[14] as number,
+    pendingUpdate: r[15] === 1,
+    seq: r[16] as number,
   };
+}
+
+/** Reads leases in address order, a page at a time (bounded memory, fast array rows). */
+function* readLeaseRows(db: DatabaseSync, where = "", args: readonly (string | number)[] = []) {
+  const page = db.prepare(
+    `SELECT ${COLUMNS} FROM leases WHERE ip > ?${where} ORDER BY ip LIMIT 4096`,
+  );
+  // Present in Deno's node:sqlite (and Node >= 24) but missing from the bundled types.
+  const arrays = page as StatementSync & { setReturnArrays?: (on: boolean) => void };
+  arrays.setReturnArrays?.(true);
+  let after = -1;
+  for (;;) {
+    const rows = page.all(after, ...args) as unknown[];
+    for (const r of rows) yield Array.isArray(r) ? r as Row : Object.values(r as object);
+    if (rows.length < 4096) return;
+    const last = rows[rows.length - 1];
+    after = (Array.isArray(last) ? last[0] : (last as { ip: number }).ip) as number;
+  }
 }
 
 /**
@@ -282,13 +301,20 @@ function rowToLease(r: Row): Lease {
  * must not keep the server down (reliability.md §4.3, CVE-2019-6474). The row stays on disk.
  */
 function hydrate(db: DatabaseSync): { index: MemoryLeaseStore; invalidRows: number } {
+  db.exec("BEGIN"); // one snapshot of leases, meta and counters
+  try {
+    return hydrateInSnapshot(db);
+  } finally {
+    db.exec("COMMIT");
+  }
+}
+
+function hydrateInSnapshot(db: DatabaseSync): { index: MemoryLeaseStore; invalidRows: number } {
   const index = new MemoryLeaseStore();
   let invalidRows = 0;
   // Address order keeps the index's sorted address list valid without a sort.
-  for (const r of db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY ip`).iterate()) {
-    const lease = rowToLease(r as Row);
-    if (leaseProblem(lease) === undefined && Number.isSafeInteger(lease.seq)) index.restore(lease);
-    else invalidRows++;
+  for (const r of readLeaseRows(db)) {
+    if (!index.restore(rowToLease(r))) invalidRows++;
   }
   for (const r of db.prepare("SELECT key, value FROM meta").iterate()) {
     index.restoreMeta(String(r.key), String(r.value));
@@ -306,9 +332,9 @@ export interface LeaseFileFilter {
 
 /**
  * Opens a lease database read-only (for `tandem leases`); works while a server holds it open
- * in WAL mode, and sees what the server has committed. The caller must close it.
+ * in WAL mode, and sees what the server has committed. Not exported: SQL stays in this file.
  */
-export function openReadOnly(path: string): DatabaseSync {
+function openReadOnly(path: string): DatabaseSync {
   let db: DatabaseSync | undefined;
   try {
     db = new DatabaseSync(path, { readOnly: true });
@@ -347,9 +373,11 @@ export function readLeasesFile(path: string, filter: LeaseFileFilter = {}): Leas
       where.push("client_key = ?");
       args.push(filter.clientKey);
     }
-    const sql = `SELECT ${COLUMNS} FROM leases` +
-      (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") + " ORDER BY ip";
-    return db.prepare(sql).all(...args).map((r) => rowToLease(r as Row));
+    const extra = where.map((w) => ` AND ${w}`).join("");
+    // One read transaction: every page comes from the same snapshot, even while the server
+    // commits between pages.
+    db.exec("BEGIN");
+    return Array.from(readLeaseRows(db, extra, args), rowToLease);
   } finally {
     db.close();
   }

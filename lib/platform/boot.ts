@@ -62,8 +62,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     httpHandler({
       metrics: registry,
       ready,
-      status: () =>
-        statusDocument(config, store, Math.floor((clock.nowMs() - startedMs) / 1000)),
+      status: () => statusDocument(config, store, Math.floor((clock.nowMs() - startedMs) / 1000)),
       ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
     }),
   );

@@ -148,7 +148,7 @@ export function fromHex(text: string): Uint8Array | undefined {
   if (t.startsWith("0x") || t.startsWith("0X")) t = t.slice(2);
   let digits: string;
   if (/[:\- ]/.test(t)) {
-    const parts = t.split(/[:\- ]+/);
+    const parts = t.split(/\s*[:-]\s*|\s+/);
     if (parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) return undefined;
     digits = parts.map((p) => p.padStart(2, "0")).join("");
   } else {

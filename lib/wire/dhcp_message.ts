@@ -5,8 +5,18 @@
  * CONTRACT (other modules depend on these exported names and shapes):
  *   DhcpPacket, DecodeError, DecodeResult, decodeDhcp(bytes), encodeDhcp(packet, opts)
  */
-import type { Ipv4 } from "./ipv4.ts";
-import type { OptionBag } from "./dhcp_options.ts";
+import { type Ipv4, ipv4 } from "./ipv4.ts";
+import {
+  decodeOptions,
+  encodeOptionsArea,
+  FILE_LENGTH,
+  FILE_OFFSET,
+  type OptionBag,
+  OPTIONS_OFFSET,
+  SNAME_LENGTH,
+  SNAME_OFFSET,
+} from "./dhcp_options.ts";
+import { ByteWriter, readU16, readU32 } from "./bytes.ts";
 
 export const BOOTREQUEST = 1;
 export const BOOTREPLY = 2;
@@ -65,4 +75,93 @@ export interface EncodeOptions {
    * §2.2).
    */
   readonly parameterOrder?: readonly number[];
+}
+
+/** Fixed BOOTP header (RFC 2131 §2, figure 1) is 236 bytes; the magic cookie makes 240. */
+export const HEADER_LENGTH = 236;
+/** RFC 1542 §3.2.1: BOOTP relays and old clients expect messages of at least 300 bytes. */
+export const MIN_BOOTP_LENGTH = 300;
+/** RFC 2132 §9.10: the smallest maximum message size a client may announce. */
+export const MIN_MAX_MESSAGE_SIZE = 576;
+/** Option 57 counts the whole IP datagram (RFC 2131 §2: 576 octets = 312 of options). */
+export const IP_UDP_HEADER_LENGTH = 28;
+
+/** Total: never throws, never reads out of bounds; any malformed input is a DecodeError. */
+export function decodeDhcp(bytes: Uint8Array): DecodeResult {
+  if (bytes.length < OPTIONS_OFFSET) {
+    return fail("too-short", bytes.length, `${bytes.length} bytes; a DHCP message needs 240`);
+  }
+  const op = bytes[0] ?? 0;
+  if (op !== BOOTREQUEST && op !== BOOTREPLY) {
+    return fail("bad-op", 0, `op ${op} is neither BOOTREQUEST (1) nor BOOTREPLY (2)`);
+  }
+  const cookie = readU32(bytes, HEADER_LENGTH);
+  if (cookie !== DHCP_MAGIC_COOKIE) {
+    const hex = cookie.toString(16).padStart(8, "0");
+    return fail("bad-magic-cookie", HEADER_LENGTH, `magic cookie 0x${hex}, expected 0x63825363`);
+  }
+  const opts = decodeOptions(bytes);
+  if (!opts.ok) return opts;
+  return {
+    ok: true,
+    packet: {
+      op,
+      htype: bytes[1] ?? 0,
+      hlen: bytes[2] ?? 0,
+      hops: bytes[3] ?? 0,
+      xid: readU32(bytes, 4),
+      secs: readU16(bytes, 8),
+      flags: readU16(bytes, 10),
+      ciaddr: ipv4(readU32(bytes, 12)),
+      yiaddr: ipv4(readU32(bytes, 16)),
+      siaddr: ipv4(readU32(bytes, 20)),
+      giaddr: ipv4(readU32(bytes, 24)),
+      chaddr: bytes.slice(28, 44),
+      // An overloaded field holds options, not a name: hand consumers zeros instead.
+      sname: opts.snameCarriedOptions
+        ? new Uint8Array(SNAME_LENGTH)
+        : bytes.slice(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH),
+      file: opts.fileCarriedOptions
+        ? new Uint8Array(FILE_LENGTH)
+        : bytes.slice(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH),
+      options: opts.options,
+    },
+  };
+}
+
+function fail(kind: DecodeErrorKind, offset: number, message: string): DecodeResult {
+  return { ok: false, error: { kind, offset, message } };
+}
+
+export interface EncodeResult {
+  readonly bytes: Uint8Array;
+  /** Option codes left out because the message would have exceeded the size limit. */
+  readonly dropped: readonly number[];
+}
+
+/** Like encodeDhcp, and also says which options did not fit. */
+export function encodeDhcpDetailed(p: DhcpPacket, opts: EncodeOptions = {}): EncodeResult {
+  const maxDatagram = Math.min(
+    65535,
+    Math.max(MIN_MAX_MESSAGE_SIZE, Math.floor(opts.maxMessageSize ?? MIN_MAX_MESSAGE_SIZE)),
+  );
+  const capacity = maxDatagram - IP_UDP_HEADER_LENGTH - OPTIONS_OFFSET;
+  const area = encodeOptionsArea(p.options, capacity, opts.parameterOrder ?? []);
+  const w = new ByteWriter(OPTIONS_OFFSET + area.bytes.length + MIN_BOOTP_LENGTH);
+  w.u8(p.op).u8(p.htype).u8(p.hlen).u8(p.hops).u32(p.xid).u16(p.secs).u16(p.flags);
+  w.u32(p.ciaddr).u32(p.yiaddr).u32(p.siaddr).u32(p.giaddr);
+  w.fixed(p.chaddr, 16).fixed(p.sname, SNAME_LENGTH).fixed(p.file, FILE_LENGTH);
+  w.u32(DHCP_MAGIC_COOKIE).bytes(area.bytes);
+  if (w.length < MIN_BOOTP_LENGTH) w.zeros(MIN_BOOTP_LENGTH - w.length);
+  return { bytes: w.finish(), dropped: area.dropped };
+}
+
+/**
+ * Encodes header, cookie and options. Options are ordered per EncodeOptions (53 first, PRL
+ * order, the rest, 82 last), split above 255 bytes (RFC 3396), dropped whole when they would
+ * exceed the maximum message size, followed by End and zero padding up to 300 bytes.
+ * Option 52 in the bag is ignored: this encoder never overloads sname/file.
+ */
+export function encodeDhcp(p: DhcpPacket, opts: EncodeOptions = {}): Uint8Array {
+  return encodeDhcpDetailed(p, opts).bytes;
 }

@@ -147,6 +147,15 @@ export class Topology {
       if (end.cidr) await run(["ip", "-n", end.ns, "addr", "add", end.cidr, "dev", end.ifname]);
       await run(["ip", "-n", end.ns, "link", "set", end.ifname, "up"]);
     }
+    // Carrier comes a moment after "up"; servers that bind to the interface need it running.
+    for (const end of [a, b]) {
+      await waitFor(`${end.ns}/${end.ifname} carrier`, async () => {
+        const r = await run(["ip", "-n", end.ns, "-o", "link", "show", "dev", end.ifname]);
+        return /[<,]LOWER_UP[,>]/.test(r.stdout) && !r.stdout.includes("NO-CARRIER")
+          ? true
+          : undefined;
+      }, 5000, 50);
+    }
   }
 
   /** `ip route add <args>` inside ns. Never pass "default": tests keep traffic contained. */
@@ -265,9 +274,10 @@ export async function waitFor<T>(
 
 /** Resolves to the promise's value, or undefined after ms; never leaves a timer behind. */
 export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([p, new Promise<undefined>((r) => timer = setTimeout(r, ms))]);
+    const timeout = new Promise<undefined>((r) => timer = setTimeout(() => r(undefined), ms));
+    return await Promise.race([p, timeout]);
   } finally {
     clearTimeout(timer);
   }

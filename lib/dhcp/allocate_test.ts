@@ -1,0 +1,184 @@
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import type { SubnetConfig } from "../config/config.ts";
+import { emptyLease, type Lease } from "../lease/lease.ts";
+import type { LeaseView } from "../lease/store.ts";
+import { type Ipv4, ipv4 } from "../wire/ipv4.ts";
+import { hex, ip, makeConfig, pool, reservation, subnet } from "../../tests/helpers/test_config.ts";
+import { testContext } from "../../tests/helpers/test_client.ts";
+import { addressVerdict, allocate, startHint } from "./allocate.ts";
+import type { ClientIdentity } from "./request.ts";
+import type { ServingScope } from "./scope.ts";
+import { STANDALONE_SCOPE } from "./scope.ts";
+
+const NOW = 1_700_000_000;
+
+function who(n: number, clientId?: string): ClientIdentity {
+  const hw = hex(`02000000${n.toString(16).padStart(4, "0")}`);
+  return {
+    clientKey: clientId === undefined
+      ? `hw:01:${[...hw].map((b) => b.toString(16).padStart(2, "0")).join("")}`
+      : `id:${clientId}`,
+    htype: 1,
+    hwAddr: hw,
+    clientId: clientId === undefined ? undefined : hex(clientId),
+  };
+}
+
+function bound(addr: string | Ipv4, c: ClientIdentity, over: Partial<Lease> = {}): Lease {
+  const a = typeof addr === "string" ? ip(addr) : addr;
+  return {
+    ...emptyLease(a, 1, "active", NOW - 100),
+    clientKey: c.clientKey,
+    endSec: NOW + 100,
+    ...over,
+  };
+}
+
+const NET: SubnetConfig = subnet(1, "10.0.0.0/24", {
+  direct: true,
+  pools: [pool("10.0.0.100", "10.0.0.109", { exclude: ["10.0.0.105"] })],
+  reservations: [
+    reservation("10.0.0.50", { mac: "02:00:00:00:00:07" }),
+    reservation("10.0.0.101", { clientId: "ff99" }),
+  ],
+});
+
+function ctx(leases: Lease[] = [], scope: ServingScope = STANDALONE_SCOPE) {
+  const c = testContext({ config: makeConfig({ subnets: [NET] }), nowSec: NOW, scope });
+  c.store.apply(leases.map((lease) => ({ kind: "put" as const, lease })));
+  return c;
+}
+
+Deno.test("allocate order: binding > reservation > requested > previous > pool", () => {
+  const me = who(7); // has the 10.0.0.50 reservation
+  const c = ctx([bound("10.0.0.103", me)]);
+  assertEquals(allocate(me, NET, ip("10.0.0.104"), c)?.source, "binding");
+  const noBinding = ctx([bound("10.0.0.103", me, { state: "released", endSec: NOW - 5 })]);
+  const r = allocate(me, NET, ip("10.0.0.104"), noBinding);
+  assertEquals([r?.ip, r?.source, r?.reservation?.ip], [
+    ip("10.0.0.50"),
+    "reservation",
+    ip("10.0.0.50"),
+  ]);
+  const other = who(8);
+  const prev = ctx([bound("10.0.0.103", other, { state: "expired", endSec: NOW - 5 })]);
+  assertEquals(allocate(other, NET, ip("10.0.0.104"), prev)?.source, "requested");
+  const p = allocate(other, NET, undefined, prev);
+  assertEquals([p?.ip, p?.source], [ip("10.0.0.103"), "previous"]);
+  const fresh = allocate(who(9), NET, undefined, prev);
+  assertEquals(fresh?.source, "pool");
+  assert(fresh?.pool === NET.pools[0]);
+});
+
+Deno.test("addressVerdict: the refusals", () => {
+  const me = who(1);
+  const other = who(2);
+  const c = ctx([
+    bound("10.0.0.102", other),
+    bound("10.0.0.103", other, { state: "abandoned", clientKey: "", endSec: NOW + 10 }),
+    bound("10.0.0.104", other, { state: "abandoned", clientKey: "", endSec: NOW }),
+  ]);
+  c.store.apply([{
+    kind: "hold",
+    ip: ip("10.0.0.106"),
+    clientKey: other.clientKey,
+    untilSec: NOW + 1,
+  }]);
+  c.store.apply([{
+    kind: "hold",
+    ip: ip("10.0.0.107"),
+    clientKey: other.clientKey,
+    untilSec: NOW,
+  }]);
+  const v = (a: string) => {
+    const r = addressVerdict(ip(a), me, NET, c);
+    return r.ok ? "ok" : r.refusal;
+  };
+  assertEquals(v("10.1.0.100"), "wrong-subnet");
+  assertEquals(v("10.0.0.99"), "not-in-pool");
+  assertEquals(v("10.0.0.105"), "excluded");
+  assertEquals(v("10.0.0.101"), "reserved-for-other");
+  assertEquals(v("10.0.0.50"), "reserved-for-other");
+  assertEquals(v("10.0.0.102"), "bound-to-other");
+  assertEquals(v("10.0.0.103"), "abandoned");
+  assertEquals(v("10.0.0.104"), "ok", "probation over");
+  assertEquals(v("10.0.0.106"), "held-by-other");
+  assertEquals(v("10.0.0.107"), "ok", "hold lapsed");
+  assertEquals(v("10.0.0.108"), "ok");
+  assertEquals(addressVerdict(ip("10.0.0.101"), who(3, "ff99"), NET, c).ok, true);
+});
+
+Deno.test("allocate respects the serving scope (a secondary allocates only BACKUP)", () => {
+  const backupOdd: ServingScope = {
+    ...STANDALONE_SCOPE,
+    defaultState: (a) => ((a & 1) === 1 ? "backup" : "free"),
+    mayAllocate: (state) => state === "backup",
+  };
+  const c = ctx([], backupOdd);
+  for (let n = 0; n < 20; n++) {
+    const a = allocate(who(n), NET, ip("10.0.0.104"), c);
+    assert(a !== undefined && (a.ip & 1) === 1, "odd addresses only");
+  }
+  const none: ServingScope = { ...STANDALONE_SCOPE, mayAllocate: () => false };
+  assertEquals(allocate(who(1), NET, undefined, ctx([], none)), undefined);
+});
+
+Deno.test("pool scan: another client's expired address only when nothing untouched is left, oldest first", () => {
+  const small = subnet(1, "10.0.0.0/24", { pools: [pool("10.0.0.10", "10.0.0.13")] });
+  const c = testContext({ config: makeConfig({ subnets: [small] }), nowSec: NOW });
+  c.store.apply([
+    { kind: "put", lease: bound("10.0.0.10", who(1), { state: "released", endSec: NOW - 50 }) },
+    { kind: "put", lease: bound("10.0.0.11", who(2), { endSec: NOW - 80 }) }, // active, past end
+    { kind: "put", lease: bound("10.0.0.12", who(3), { state: "expired", endSec: NOW - 10 }) },
+  ]);
+  assertEquals(allocate(who(9), small, undefined, c)?.ip, ip("10.0.0.13"));
+  c.store.apply([{ kind: "put", lease: bound("10.0.0.13", who(4)) }]);
+  assertEquals(allocate(who(9), small, undefined, c)?.ip, ip("10.0.0.11"));
+});
+
+Deno.test("startHint spreads clients across the pool", () => {
+  const starts = new Set<number>();
+  for (let n = 0; n < 100; n++) starts.add(startHint(who(n).clientKey) % 1000);
+  assert(starts.size > 90, `only ${starts.size} distinct starts`);
+});
+
+/** Counts address lookups, to show a scan stops early. */
+function counting(view: LeaseView): LeaseView & { gets: number } {
+  const counter = {
+    gets: 0,
+    get: (a: Ipv4) => {
+      counter.gets++;
+      return view.get(a);
+    },
+    byClient: (k: string) => view.byClient(k),
+    hold: (a: Ipv4) => view.hold(a),
+    all: () => view.all(),
+    size: () => view.size(),
+    meta: (k: string) => view.meta(k),
+    countByState: (s: number) => view.countByState(s),
+  };
+  return counter;
+}
+
+Deno.test("a /16 pool with many leases is not scanned whole per allocation", () => {
+  const big = subnet(1, "10.2.0.0/16", { pools: [pool("10.2.0.1", "10.2.255.254")] });
+  const c = testContext({ config: makeConfig({ subnets: [big] }), nowSec: NOW });
+  const leases = [];
+  // Every other address is bound: 32767 leases spread over the whole pool.
+  for (let a = ip("10.2.0.1"); a <= ip("10.2.255.254"); a = ipv4(a + 2)) {
+    leases.push({ kind: "put" as const, lease: bound(a, who(a & 0xffff), { subnetId: 1 }) });
+  }
+  c.store.apply(leases);
+  const view = counting(c.store);
+  const seen = new Set<number>();
+  for (let n = 0; n < 50; n++) {
+    const a = allocate(who(n, `ee${n.toString(16).padStart(4, "0")}`), big, undefined, {
+      ...c,
+      leases: view,
+    });
+    assert(a !== undefined && c.store.get(a.ip) === undefined);
+    seen.add(a.ip);
+  }
+  assert(view.gets < 50 * 5, `${view.gets} lookups for 50 allocations`);
+  assert(seen.size > 45, "different clients start in different places");
+});
