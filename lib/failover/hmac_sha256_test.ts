@@ -1,5 +1,5 @@
 import { constantTimeEqual, hmacSha256, hmacSha256With, sha256, toHex } from "./hmac_sha256.ts";
-import { assert, assertEquals } from "./test_assert.ts";
+import { assert, assertEquals } from "../../tests/helpers/loose_assert.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const fill = (n: number, b: number) => new Uint8Array(n).fill(b);

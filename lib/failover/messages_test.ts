@@ -9,7 +9,7 @@ import {
 } from "./messages.ts";
 import { type BindingUpdate, bindingUpdateSize } from "./binding_codec.ts";
 import { IP_FLAG_BOOTP, IP_FLAG_RESERVED, REJECT } from "./options.ts";
-import { assert, assertEquals } from "./test_assert.ts";
+import { assert, assertEquals } from "../../tests/helpers/loose_assert.ts";
 
 const ip = (s: string) => parseIpv4(s) ?? ipv4(0);
 const T = 1_700_000_000;

@@ -74,19 +74,17 @@ export interface TransitionRow {
 const N = "normal", CI = "communications-interrupted", PD = "partner-down";
 const PC = "potential-conflict", RI = "resolution-interrupted", CD = "conflict-done";
 const RV = "recover", RW = "recover-wait", RD = "recover-done";
-const ciOk = (from: ServerState): TransitionRow[] => [
-  { from, on: "comm-ok", partner: [N, CI, RD], to: N, cite: "§9.9.3" },
-  { from, on: "comm-ok", partner: [PD, PC, CD, RI], to: PC, cite: "§9.9.3" },
-  { from, on: "comm-ok", partner: ["shutdown"], to: PD, cite: "§9.9.3" },
-];
 
 /** THE transition table. First matching row wins; no row = no change. */
 export const TRANSITIONS: readonly TransitionRow[] = [
   // Communications failed (Figure 9.2-1; states not listed allow both comm OK and failed).
   { from: N, on: "comm-failed", to: CI, cite: "§9.8.4" },
   { from: PC, on: "comm-failed", to: RI, cite: "§9.10.3" },
-  // Communications okay, by the partner's state.
-  ...ciOk(CI),
+  // Communications okay, by the partner's state. No row = stay: COMM-INT with the partner in
+  // RECOVER, RECOVER-WAIT (Figure 9.2-1) or PAUSED; RECOVER-WAIT always (§9.6.2).
+  { from: CI, on: "comm-ok", partner: [N, CI, RD], to: N, cite: "§9.9.3" },
+  { from: CI, on: "comm-ok", partner: [PD, PC, CD, RI], to: PC, cite: "§9.9.3" },
+  { from: CI, on: "comm-ok", partner: ["shutdown"], to: PD, cite: "§9.9.3" },
   { from: PD, on: "comm-ok", partner: [N, CI, PD, PC, RI, CD], to: PC, cite: "§9.4.3" },
   { from: PD, on: "comm-ok", partner: [RD], to: N, cite: "§9.4.3" },
   { from: RI, on: "comm-ok", to: PC, cite: "§9.11.3" },

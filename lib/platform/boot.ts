@@ -15,12 +15,16 @@ import { listenUdp } from "./udp.ts";
 import { serveHttp } from "./http_server.ts";
 import { type EventLog, eventLog } from "./log.ts";
 import { VERSION } from "../version.ts";
+import { composeFailover, type FailoverParts } from "./failover_boot.ts";
+import { tcpPeerNetwork } from "./tcp.ts";
+import type { PeerNetwork } from "./peer_link.ts";
 
 export interface Running {
   readonly dhcpPort: number;
   readonly httpPort: number;
   readonly store: SqliteLeaseStore;
   readonly registry: Registry;
+  readonly failover: FailoverParts | undefined;
   /** Resolves when the DHCP loop ends. */
   readonly done: Promise<void>;
   /** Graceful stop: finish the commit in flight, send its replies, close everything. */
@@ -30,6 +34,8 @@ export interface Running {
 export interface BootOptions {
   readonly clock?: Clock;
   readonly log?: EventLog;
+  /** The partner network (default: TCP per the [failover] section). */
+  readonly peerNetwork?: PeerNetwork;
 }
 
 export const DB_FILE = "leases.db";
@@ -42,6 +48,13 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const store = SqliteLeaseStore.open(dbPath);
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
+  const fo = config.role === "standalone" ? undefined : config.failover;
+  let failover: FailoverParts | undefined;
+  if (fo !== undefined) {
+    const net = opts.peerNetwork ??
+      tcpPeerNetwork(fo.myAddress, fo.myPort, fo.partnerAddress, fo.partnerPort);
+    failover = composeFailover(config, fo, store, clock, net, registry, eventLog("failover"));
+  }
   const transport = listenUdp(config.dhcp.address, config.dhcp.port);
   const server = new DhcpServer({
     config,
@@ -50,12 +63,19 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     transport,
     log,
     metrics,
-    scope: () => STANDALONE_SCOPE,
+    scope: failover?.scope ?? (() => STANDALONE_SCOPE),
+    ...(failover === undefined ? {} : {
+      prepareOps: failover.prepareOps,
+      onCommitted: (changed) => failover.peer.leasesCommitted(changed),
+    }),
   });
+  failover?.peer.start();
   const startedMs = clock.nowMs();
   let stopping = false;
   const ready = (): ReadyState =>
-    stopping ? { ready: false, reasons: ["shutting down"] } : { ready: true, reasons: [] };
+    stopping
+      ? { ready: false, reasons: ["shutting down"] }
+      : failover?.ready() ?? { ready: true, reasons: [] };
   const http = serveHttp(
     config.http.address,
     config.http.port,
@@ -81,11 +101,13 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     httpPort: http.port,
     store,
     registry,
+    failover,
     done,
     stop() {
       stopped ??= (async () => {
         stopping = true;
         await server.stop();
+        failover?.peer.stop();
         await done.catch(() => {});
         await http.shutdown();
         store.close();

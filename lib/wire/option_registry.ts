@@ -272,10 +272,8 @@ export function encodeOptionValue(name: string, value: unknown): EncodeValueResu
     };
   }
   const r = generic || def === undefined ? encodeHex(value, 0) : encodeKind(def, value);
-  if (!r.ok) {
-    return { ok: false, problem: `${optionName(code)}: ${r.problem}`, fix: r.fix };
-  }
-  return { ok: true, code, bytes: r.bytes };
+  // The config layer reports the key path, so the problem names only the value.
+  return r.ok ? { ok: true, code, bytes: r.bytes } : r;
 }
 
 function encodeKind(def: OptionDef, value: unknown): ValueResult {
@@ -295,7 +293,8 @@ function encodeKind(def: OptionDef, value: unknown): ValueResult {
     case "u16":
     case "u32":
     case "i32": {
-      const one = (v: unknown) => encodeInt(v, def.kind as "u8", def.minValue);
+      const width = def.kind;
+      const one = (v: unknown) => encodeInt(v, width, def.minValue);
       return def.array ? encodeList(value, one, min, "number") : one(value);
     }
     case "bool":

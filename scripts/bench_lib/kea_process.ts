@@ -50,7 +50,11 @@ export function parseKeaCsv(text: string): LeaseRow[] {
     const validSec = Number(valid);
     const endSec = Number(expire);
     // A deleted lease (release) is journalled with valid_lifetime 0.
-    const name = validSec === 0 ? "released" : state === "2" ? "expired" : state === "1"
+    const name = validSec === 0
+      ? "released"
+      : state === "2"
+      ? "expired"
+      : state === "1"
       ? "abandoned"
       : "active";
     byIp.set(ip, {

@@ -8,7 +8,13 @@
  */
 import { e2eSkipReason, Topology } from "../helpers/netns.ts";
 import type { ServerSpec } from "../helpers/tandem_process.ts";
-import { CLIENT_KINDS, CLIENT_TOOLS, lifecycle, RealClient, serverUnderTest } from "./real_clients.ts";
+import {
+  CLIENT_KINDS,
+  CLIENT_TOOLS,
+  lifecycle,
+  RealClient,
+  serverUnderTest,
+} from "./real_clients.ts";
 
 const skip = e2eSkipReason(CLIENT_TOOLS);
 const DIRECT_POOL = "10.10.0.100-10.10.0.150";
@@ -16,6 +22,11 @@ const DIRECT_POOL = "10.10.0.100-10.10.0.150";
 const SPEC: ServerSpec = {
   serverId: "10.10.0.2",
   iface: "veth-s",
+  // A plain UDP socket cannot pin 255.255.255.255 to an interface (no SO_BINDTODEVICE in Deno):
+  // with no default route the kernel answers ENETUNREACH, and with one the broadcast would
+  // leave through the default route's interface. The directed broadcast of the segment is
+  // routed by its connected route to the right interface, and clients take it as broadcast.
+  broadcastAddress: Deno.env.get("TDM_E2E_BROADCAST") ?? "10.10.0.255",
   subnets: [
     { cidr: "10.20.0.0/24", routers: ["10.20.0.1"], pools: ["10.20.0.100-10.20.0.200"] },
     { cidr: "10.10.0.0/24", direct: true, routers: ["10.10.0.1"], pools: [DIRECT_POOL] },
@@ -44,7 +55,9 @@ CLIENT_KINDS.forEach((kind, i) => {
         await server.start();
         await lifecycle(server, new RealClient(kind, topo, c, "veth-c"), mac, DIRECT_POOL);
       } catch (e) {
-        if (server) console.error(`--- ${server.name} log ---\n${(await server.log()).slice(-4000)}`);
+        if (server) {
+          console.error(`--- ${server.name} log ---\n${(await server.log()).slice(-4000)}`);
+        }
         throw e;
       } finally {
         await server?.stop();

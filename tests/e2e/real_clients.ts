@@ -43,9 +43,11 @@ export function serverUnderTest(topo: Topology, ns: string, spec: ServerSpec): D
 function hookScript(kind: ClientKind, eventsPath: string, serverRoute?: string): string {
   // Each client names its variables differently; all three record the same line format.
   const vars: Record<ClientKind, string> = {
-    dhclient: `r="$reason"; ip="$new_ip_address"; mask="$new_subnet_mask"; srv="$new_dhcp_server_identifier"; dev="$interface"`,
+    dhclient:
+      `r="$reason"; ip="$new_ip_address"; mask="$new_subnet_mask"; srv="$new_dhcp_server_identifier"; dev="$interface"`,
     udhcpc: `r="$1"; ip="$ip"; mask="$subnet"; srv="$serverid"; dev="$interface"`,
-    dhcpcd: `r="$reason"; ip="$new_ip_address"; mask=""; srv="$new_dhcp_server_identifier"; dev="$interface"`,
+    dhcpcd:
+      `r="$reason"; ip="$new_ip_address"; mask=""; srv="$new_dhcp_server_identifier"; dev="$interface"`,
   };
   return `#!/bin/sh
 ${vars[kind]}
@@ -140,7 +142,10 @@ export class RealClient {
   /** Acquires a lease (DORA); returns what the client recorded. */
   async obtain(): Promise<ClientEvent> {
     await Deno.mkdir(this.dir, { recursive: true });
-    this.#script = await this.topo.writeScript(`${this.kind}-hook.sh`, hookScript(this.kind, this.events, this.serverRoute));
+    this.#script = await this.topo.writeScript(
+      `${this.kind}-hook.sh`,
+      hookScript(this.kind, this.events, this.serverRoute),
+    );
     const from = (await this.seen()).length;
     switch (this.kind) {
       case "dhclient":
@@ -171,7 +176,10 @@ export class RealClient {
         break;
       case "dhcpcd": {
         const conf = `${this.dir}/dhcpcd.conf`;
-        await Deno.writeTextFile(conf, "ipv4only\nnoipv4ll\nnoarp\nnogateway\noption subnet_mask\n");
+        await Deno.writeTextFile(
+          conf,
+          "ipv4only\nnoipv4ll\nnoarp\nnogateway\noption subnet_mask\n",
+        );
         this.#daemon = this.topo.spawn(this.ns, [
           "unshare",
           "-m",
@@ -281,9 +289,11 @@ export async function lifecycle(
     const moved = l && (l.endSec > bound.endSec || l.clttSec > bound.clttSec);
     return moved ? l : undefined;
   }, 5000).catch(async (e) => {
-    throw new Error(`${e}\nbefore: ${JSON.stringify(bound)}\nnow: ${
-      JSON.stringify(await leaseOf(server, got.ip))
-    }`);
+    throw new Error(
+      `${e}\nbefore: ${JSON.stringify(bound)}\nnow: ${
+        JSON.stringify(await leaseOf(server, got.ip))
+      }`,
+    );
   });
   assertEquals(after.state, "active");
   assertEquals(after.hwAddr, want);
@@ -293,8 +303,10 @@ export async function lifecycle(
     const l = await leaseOf(server, got.ip);
     return l?.state === "released" ? true : undefined;
   }, 5000).catch(async (e) => {
-    throw new Error(`${e}\nnow: ${JSON.stringify(await leaseOf(server, got.ip))}\n${
-      JSON.stringify(await client.seen())
-    }`);
+    throw new Error(
+      `${e}\nnow: ${JSON.stringify(await leaseOf(server, got.ip))}\n${
+        JSON.stringify(await client.seen())
+      }`,
+    );
   });
 }

@@ -9,7 +9,13 @@
  */
 import { e2eSkipReason, Topology } from "../helpers/netns.ts";
 import type { ServerSpec } from "../helpers/tandem_process.ts";
-import { CLIENT_KINDS, CLIENT_TOOLS, lifecycle, RealClient, serverUnderTest } from "./real_clients.ts";
+import {
+  CLIENT_KINDS,
+  CLIENT_TOOLS,
+  lifecycle,
+  RealClient,
+  serverUnderTest,
+} from "./real_clients.ts";
 
 const skip = e2eSkipReason([...CLIENT_TOOLS, "dhcrelay"]);
 const RELAYED_POOL = "10.20.0.100-10.20.0.200";
@@ -27,7 +33,11 @@ async function relayTopology(topo: Topology, mac: string) {
   const c = await topo.addNs("c");
   const r = await topo.addNs("r");
   const s = await topo.addNs("s");
-  await topo.link({ ns: c, ifname: "veth-c", mac }, { ns: r, ifname: "veth-rc", cidr: "10.20.0.1/24" });
+  await topo.link({ ns: c, ifname: "veth-c", mac }, {
+    ns: r,
+    ifname: "veth-rc",
+    cidr: "10.20.0.1/24",
+  });
   await topo.link({ ns: r, ifname: "veth-rs", cidr: "10.10.0.1/24" }, {
     ns: s,
     ifname: "veth-s",
@@ -66,9 +76,16 @@ CLIENT_KINDS.forEach((kind, i) => {
         const { c, s } = await relayTopology(topo, mac);
         server = serverUnderTest(topo, s, SPEC);
         await server.start();
-        await lifecycle(server, new RealClient(kind, topo, c, "veth-c", "10.10.0.0/24 via 10.20.0.1"), mac, RELAYED_POOL);
+        await lifecycle(
+          server,
+          new RealClient(kind, topo, c, "veth-c", "10.10.0.0/24 via 10.20.0.1"),
+          mac,
+          RELAYED_POOL,
+        );
       } catch (e) {
-        if (server) console.error(`--- ${server.name} log ---\n${(await server.log()).slice(-4000)}`);
+        if (server) {
+          console.error(`--- ${server.name} log ---\n${(await server.log()).slice(-4000)}`);
+        }
         throw e;
       } finally {
         await server?.stop();

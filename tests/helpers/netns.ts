@@ -149,12 +149,17 @@ export class Topology {
     }
     // Carrier comes a moment after "up"; servers that bind to the interface need it running.
     for (const end of [a, b]) {
-      await waitFor(`${end.ns}/${end.ifname} carrier`, async () => {
-        const r = await run(["ip", "-n", end.ns, "-o", "link", "show", "dev", end.ifname]);
-        return /[<,]LOWER_UP[,>]/.test(r.stdout) && !r.stdout.includes("NO-CARRIER")
-          ? true
-          : undefined;
-      }, 5000, 50);
+      await waitFor(
+        `${end.ns}/${end.ifname} carrier`,
+        async () => {
+          const r = await run(["ip", "-n", end.ns, "-o", "link", "show", "dev", end.ifname]);
+          return /[<,]LOWER_UP[,>]/.test(r.stdout) && !r.stdout.includes("NO-CARRIER")
+            ? true
+            : undefined;
+        },
+        5000,
+        50,
+      );
     }
   }
 
@@ -267,7 +272,9 @@ export async function waitFor<T>(
   for (;;) {
     const v = await fn();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

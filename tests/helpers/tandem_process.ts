@@ -51,6 +51,8 @@ export interface ServerSpec {
   readonly leaseSec?: number;
   readonly httpPort?: number;
   readonly logLevel?: "debug" | "info" | "warning" | "error";
+  /** Where broadcast replies to the direct segment go (default 255.255.255.255). */
+  readonly broadcastAddress?: string;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -69,7 +71,7 @@ export function tandemToml(spec: ServerSpec, stateDir: string): string {
     `port = 67`,
     `client_port = 68`,
     `interface = ${q(spec.iface)}`,
-    `broadcast_address = "255.255.255.255"`,
+    `broadcast_address = ${q(spec.broadcastAddress ?? "255.255.255.255")}`,
     ``,
     `[lease]`,
     `default_sec = ${lease}`,
@@ -122,7 +124,7 @@ export function parseLeaseJson(text: string): LeaseRow[] {
     return {
       ip: String(o.ip ?? o.address ?? ""),
       state: String(o.state ?? ""),
-      hwAddr: normalizeMac(String(o.hwAddr ?? o.hw_addr ?? o.hwaddr ?? "")),
+      hwAddr: normalizeMac(String(o.hwAddr ?? o.hw_address ?? o.hw_addr ?? "")),
       clientKey: String(o.clientKey ?? o.client_key ?? ""),
       endSec: num(o.endSec ?? o.end_sec),
       clttSec: num(o.clttSec ?? o.cltt_sec ?? o.cltt),
@@ -157,12 +159,17 @@ export class TandemProcess implements DhcpServer {
     this.#proc = proc;
     this.#logs.push(proc.logPath);
     try {
-      await waitFor("tandem /readyz = 200", async () => {
-        if (proc.exited()) {
-          throw new Error(`tandem exited during start-up:\n${await this.topo.log(proc)}`);
-        }
-        return (await this.httpStatus("/readyz")) === 200 ? true : undefined;
-      }, timeoutMs, 150);
+      await waitFor(
+        "tandem /readyz = 200",
+        async () => {
+          if (proc.exited()) {
+            throw new Error(`tandem exited during start-up:\n${await this.topo.log(proc)}`);
+          }
+          return (await this.httpStatus("/readyz")) === 200 ? true : undefined;
+        },
+        timeoutMs,
+        150,
+      );
     } catch (e) {
       proc.kill("SIGKILL");
       throw e;

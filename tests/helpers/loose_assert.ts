@@ -1,7 +1,7 @@
 /**
- * Minimal assertions for the failover unit tests. jsr:@std/assert is not reachable from this
- * build environment and node:assert is banned under lib/ (purity rule), so the tests use these.
- * The lead may swap them for @std/assert once it is in deno.json imports.
+ * Assertions whose equality ignores properties that are undefined (optional fields under
+ * exactOptionalPropertyTypes), which node:assert's deepStrictEqual does not. Used by the
+ * failover tests; everything else uses node:assert/strict.
  */
 
 export class AssertionError extends Error {

@@ -1,0 +1,645 @@
+/**
+ * One failover partner relationship, driven: the TCP link (draft-12 §8), CONNECT/CONNECTACK,
+ * STATE, CONTACT keep-alives and the receive timer, binding updates both ways, UPDREQ/
+ * UPDREQALL/UPDDONE, POOLREQ/POOLRESP, DISCONNECT. Every state change goes through
+ * transition() (state.ts); this file only runs the effects it asks for. Time enters only
+ * through the injected Clock; bytes only through the injected PeerNetwork.
+ */
+import type { Config, FailoverConfig } from "../config/config.ts";
+import type { Lease } from "../lease/lease.ts";
+import type { LeaseOp } from "../lease/ops.ts";
+import type { LeaseStore } from "../lease/store.ts";
+import type { Clock, TimerHandle } from "../platform/clock.ts";
+import type { EventLog } from "../platform/log.ts";
+import type { PeerLink, PeerNetwork } from "../platform/peer_link.ts";
+import type { Ipv4 } from "../wire/ipv4.ts";
+import { formatIpv4 } from "../wire/ipv4.ts";
+import {
+  type DigestFn,
+  encodeFailover,
+  type FailoverMessage,
+  packBindingUpdates,
+} from "./messages.ts";
+import { FrameReader } from "./frame_reader.ts";
+import { hmacSha256With } from "./hmac_sha256.ts";
+import { REJECT } from "./options.ts";
+import {
+  boot,
+  type Effect,
+  type FailoverEvent,
+  type FailoverSnapshot,
+  transition,
+} from "./state.ts";
+import {
+  type FailoverEventBody,
+  snapshotFromJson,
+  snapshotToJson,
+  stateMessageFields,
+  type TimerKind,
+} from "./snapshot.ts";
+import { bindingFromLease, encodeText, judgeBinding } from "./lease_sync.ts";
+import { UpdateQueue } from "./update_queue.ts";
+import type { FailoverMetrics } from "./failover_metrics.ts";
+import { VERSION } from "../version.ts";
+
+export const SNAPSHOT_KEY = "failover.snapshot";
+/** Vendor-specific option (29) sub-option carrying the scope-config fingerprint. */
+const VENDOR_FINGERPRINT = 1;
+const BINDINGS_PER_MESSAGE = 64;
+const STARTUP_MS = 2000;
+
+export interface PeerDeps {
+  readonly config: Config;
+  readonly fo: FailoverConfig;
+  readonly store: LeaseStore;
+  readonly clock: Clock;
+  readonly net: PeerNetwork;
+  readonly log: EventLog;
+  readonly metrics: FailoverMetrics;
+  /** Fingerprint of the scope configuration (fingerprint.ts). */
+  readonly fingerprint: string;
+  /** Called after every state change, so the DHCP core's scope follows. */
+  readonly onStateChange?: (s: FailoverSnapshot) => void;
+}
+
+export class FailoverPeer {
+  readonly #d: PeerDeps;
+  readonly #digest: DigestFn;
+  #snap: FailoverSnapshot;
+  #link: PeerLink | undefined;
+  #reader: FrameReader | undefined;
+  #handshaken = false;
+  #xid = 1;
+  #skewSec = 0;
+  #lastRecvMs = 0;
+  #lastSendMs = 0;
+  #linkTimer: TimerHandle | undefined;
+  #reconnectTimer: TimerHandle | undefined;
+  #backoffMs = 100;
+  readonly #timers = new Map<TimerKind, TimerHandle>();
+  readonly #queue = new UpdateQueue();
+  #partnerMaxUnacked = 1;
+  /** xid of the partner's UPDREQ/UPDREQALL we answer with UPDDONE when the queue drains. */
+  #updReqXid: number | undefined;
+  #partnerFingerprint: string | undefined;
+  #tickTimer: TimerHandle | undefined;
+  #listener: { close(): void } | undefined;
+  #stopped = false;
+  #sinceMs: number;
+
+  constructor(deps: PeerDeps) {
+    this.#d = deps;
+    this.#digest = hmacSha256With(deps.fo.sharedSecret);
+    const nowSec = this.#nowSec();
+    const stored = deps.store.meta(SNAPSHOT_KEY);
+    const persisted = stored === undefined ? undefined : snapshotFromJson(stored);
+    const r = boot(persisted, {
+      role: deps.config.role === "secondary" ? "secondary" : "primary",
+      mcltSec: deps.fo.mcltSec,
+      safePeriodSec: deps.fo.autoPartnerDownSec,
+      startupMs: STARTUP_MS,
+      startupTimeout: "previous-state",
+    }, nowSec);
+    this.#snap = r.next;
+    this.#sinceMs = deps.clock.nowMs();
+    this.#run(r.effects);
+    // Bindings changed but never acknowledged before a restart are sent again (§8.4).
+    for (const l of deps.store.all()) if (l.pendingUpdate) this.#queue.enqueue(l.ip);
+  }
+
+  get snapshot(): FailoverSnapshot {
+    return this.#snap;
+  }
+
+  get partnerFingerprint(): string | undefined {
+    return this.#partnerFingerprint;
+  }
+
+  get fingerprintMatches(): boolean | undefined {
+    return this.#partnerFingerprint === undefined
+      ? undefined
+      : this.#partnerFingerprint === this.#d.fingerprint;
+  }
+
+  get connected(): boolean {
+    return this.#handshaken;
+  }
+
+  get lastContactAgeMs(): number | undefined {
+    return this.#lastRecvMs === 0 ? undefined : this.#d.clock.nowMs() - this.#lastRecvMs;
+  }
+
+  get queueWaiting(): number {
+    return this.#queue.waiting;
+  }
+
+  get queueInFlight(): number {
+    return this.#queue.inFlight;
+  }
+
+  /** Starts listening (secondary) or connecting (primary), draft-12 §8.2. */
+  start(): void {
+    if (this.#snap.role === "secondary") {
+      this.#listener = this.#d.net.listen((link) => this.#accept(link));
+    } else {
+      this.#connect();
+    }
+    this.#tick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#listener?.close();
+    this.#reconnectTimer?.cancel();
+    this.#tickTimer?.cancel();
+    this.#linkTimer?.cancel();
+    for (const t of this.#timers.values()) t.cancel();
+    if (this.#link !== undefined) {
+      this.#send({
+        kind: "disconnect",
+        rejectReason: REJECT.unknownReason,
+        message: "shutting down",
+      });
+      this.#link.close();
+    }
+  }
+
+  /** The DHCP server committed these lease changes: tell the partner (lazy update, §5.2). */
+  leasesCommitted(changed: readonly Lease[]): void {
+    for (const l of changed) this.#queue.enqueue(l.ip);
+    this.#pump();
+  }
+
+  /** Operator command (§9.8.4, §9.9.3, §9.11.3). */
+  partnerDown(): { ok: boolean; message: string } {
+    const before = this.#snap.state;
+    this.#event({ type: "partner-down-command" });
+    const ok = this.#snap.state === "partner-down";
+    return {
+      ok,
+      message: ok
+        ? `state ${before} -> partner-down; the partner's addresses become usable after MCLT`
+        : `partner-down is not allowed from state ${before}`,
+    };
+  }
+
+  // ---- state machine ----
+
+  #nowSec(): number {
+    return Math.floor(this.#d.clock.nowMs() / 1000);
+  }
+
+  #event(body: FailoverEventBody): void {
+    const e = { ...body, nowSec: this.#nowSec() } as FailoverEvent;
+    const before = this.#snap.state;
+    const r = transition(this.#snap, e);
+    this.#snap = r.next;
+    if (r.next.state !== before) {
+      this.#sinceMs = this.#d.clock.nowMs();
+      this.#d.metrics.transitions.inc({ from: before, to: r.next.state });
+      this.#d.log.info("failover.transition", {
+        from: before,
+        to: r.next.state,
+        event: body.type,
+        partner: r.next.partner.state,
+      });
+    }
+    this.#run(r.effects);
+    if (r.next.state !== before) this.#d.onStateChange?.(r.next);
+    this.#pump();
+  }
+
+  #run(effects: readonly Effect[]): void {
+    for (const ef of effects) {
+      switch (ef.kind) {
+        case "persist-state":
+          this.#d.store.apply([{
+            kind: "meta",
+            key: SNAPSHOT_KEY,
+            value: snapshotToJson(this.#snap),
+          }]);
+          break;
+        case "send-state":
+          this.#sendState();
+          break;
+        case "send-updreq":
+          this.#send({ kind: "updreq" });
+          break;
+        case "send-updreqall":
+          this.#send({ kind: "updreqall" });
+          break;
+        case "send-upddone":
+          break; // sent by #pump when the partner's request is fully acknowledged
+        case "send-poolreq":
+          this.#send({ kind: "poolreq" });
+          break;
+        case "resend-unacked":
+          this.#queue.requeueInFlight();
+          break;
+        case "start-timer": {
+          this.#timers.get(ef.timer)?.cancel();
+          const kind = ef.timer;
+          this.#timers.set(kind, this.#d.clock.after(ef.ms, () => this.#timerFired(kind)));
+          break;
+        }
+        case "cancel-timer":
+          this.#timers.get(ef.timer)?.cancel();
+          this.#timers.delete(ef.timer);
+          break;
+        case "log": {
+          const props = { message: ef.message, state: this.#snap.state };
+          if (ef.level === "error") this.#d.log.error(ef.event, props);
+          else if (ef.level === "warning") this.#d.log.warn(ef.event, props);
+          else this.#d.log.info(ef.event, props);
+          break;
+        }
+      }
+    }
+  }
+
+  #timerFired(kind: TimerKind): void {
+    this.#timers.delete(kind);
+    if (this.#stopped) return;
+    if (kind === "startup") this.#event({ type: "startup-timer-expired" });
+    else if (kind === "safe-period") this.#event({ type: "auto-partner-down-timer" });
+    else this.#event({ type: "mclt-expired" });
+  }
+
+  #tick(): void {
+    this.#tickTimer = this.#d.clock.after(1000, () => {
+      if (this.#stopped) return;
+      this.#event({ type: "tick" });
+      this.#tick();
+    });
+  }
+
+  // ---- connection (§8) ----
+
+  #connect(): void {
+    if (this.#stopped || this.#link !== undefined) return;
+    this.#d.net.connect().then((link) => {
+      if (this.#stopped || this.#link !== undefined) return link.close();
+      this.#attach(link);
+      this.#send({
+        kind: "connect",
+        relationshipName: this.#d.fo.relationshipName,
+        maxUnackedBndupd: this.#d.fo.maxUnackedBndupd,
+        receiveTimerSec: Math.max(1, Math.ceil(this.#d.fo.receiveTimerMs / 1000)),
+        vendorClass: `tandem-${VERSION}`,
+        protocolVersion: 1,
+        mcltSec: this.#d.fo.mcltSec,
+        vendorOptions: this.#vendorOptions(),
+      });
+    }, () => this.#scheduleReconnect());
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopped || this.#snap.role === "secondary") return;
+    this.#reconnectTimer?.cancel();
+    // Back-off so a flapping link costs little: 100 ms doubling to 2 s, reset on a handshake.
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(2000, this.#backoffMs * 2);
+    this.#reconnectTimer = this.#d.clock.after(delay, () => this.#connect());
+  }
+
+  #accept(link: PeerLink): void {
+    const host = link.remote.replace(/:\d+$/, "");
+    if (host !== this.#d.fo.partnerAddress && !link.remote.startsWith("memory-")) {
+      this.#d.metrics.rejectedConnections.inc({ reason: "not-partner" });
+      this.#d.log.warn("failover.connection_rejected", {
+        remote: link.remote,
+        reason: "not the partner address",
+      });
+      link.close();
+      return;
+    }
+    // A newer connection from the partner replaces a half-open old one (its box restarted).
+    if (this.#link !== undefined) this.#drop("replaced by a new connection");
+    this.#attach(link);
+  }
+
+  #attach(link: PeerLink): void {
+    this.#link = link;
+    this.#reader = new FrameReader({ digest: this.#digest });
+    this.#handshaken = false;
+    this.#lastRecvMs = this.#d.clock.nowMs();
+    this.#lastSendMs = this.#lastRecvMs;
+    link.start({
+      data: (chunk) => {
+        if (this.#link === link) this.#onData(chunk);
+      },
+      closed: (reason) => {
+        if (this.#link === link) this.#lost(reason);
+      },
+    });
+    this.#armLinkTimer();
+  }
+
+  /** CONTACT when idle (§7.11) and the receive timer (§8.3): both checked every tick. */
+  #armLinkTimer(): void {
+    this.#linkTimer?.cancel();
+    const every = Math.max(20, Math.floor(this.#d.fo.contactIntervalMs / 2));
+    this.#linkTimer = this.#d.clock.after(every, () => {
+      if (this.#link === undefined || this.#stopped) return;
+      const now = this.#d.clock.nowMs();
+      if (now - this.#lastRecvMs > this.#d.fo.receiveTimerMs) {
+        this.#d.metrics.receiveTimerExpired.inc();
+        this.#send({
+          kind: "disconnect",
+          rejectReason: REJECT.noTraffic,
+          message: "receive timer expired",
+        });
+        this.#drop("receive timer expired");
+        return;
+      }
+      if (this.#handshaken && now - this.#lastSendMs >= this.#d.fo.contactIntervalMs) {
+        this.#send({ kind: "contact" });
+      }
+      this.#armLinkTimer();
+    });
+  }
+
+  #drop(reason: string): void {
+    const link = this.#link;
+    if (link === undefined) return;
+    this.#lost(reason);
+    link.close();
+  }
+
+  #lost(reason: string): void {
+    if (this.#link === undefined) return;
+    this.#link = undefined;
+    this.#reader = undefined;
+    this.#linkTimer?.cancel();
+    const wasUp = this.#handshaken;
+    this.#handshaken = false;
+    this.#queue.requeueInFlight();
+    this.#updReqXid = undefined;
+    this.#d.log.warn("failover.link_down", { reason, state: this.#snap.state });
+    if (wasUp) this.#event({ type: "disconnected" });
+    this.#scheduleReconnect();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    this.#lastRecvMs = this.#d.clock.nowMs();
+    for (const item of this.#reader?.push(chunk) ?? []) {
+      if (!item.ok) {
+        this.#d.metrics.badMessages.inc({ kind: item.error.kind });
+        this.#d.log.warn("failover.bad_message", {
+          kind: item.error.kind,
+          detail: item.error.message,
+        });
+        if (item.error.fatal) {
+          // Unauthenticated or garbage: drop the connection, never the process (§6.1, §11.1).
+          this.#drop(`bad message: ${item.error.kind}`);
+          return;
+        }
+        continue;
+      }
+      this.#d.metrics.received.inc({ type: item.msg.kind });
+      this.#onMessage(item.msg);
+      if (this.#link === undefined) return;
+    }
+  }
+
+  // ---- messages (§7) ----
+
+  #onMessage(m: FailoverMessage): void {
+    const fo = this.#d.fo;
+    switch (m.kind) {
+      case "connect": {
+        if (this.#snap.role !== "secondary") return this.#drop("CONNECT sent to a primary");
+        const skew = m.timeSec - this.#nowSec();
+        let reject: number | undefined;
+        if (m.relationshipName !== fo.relationshipName) reject = REJECT.invalidPartner;
+        else if (Math.abs(skew) > fo.maxClockSkewSec) reject = REJECT.clockSkew;
+        else if (m.protocolVersion !== 1) reject = REJECT.versionMismatch;
+        if (reject !== undefined) {
+          this.#d.metrics.rejectedConnections.inc({ reason: String(reject) });
+          this.#d.log.warn("failover.connect_rejected", { reason: reject, skewSec: skew });
+          this.#send({
+            kind: "connectack",
+            xid: m.xid,
+            relationshipName: fo.relationshipName,
+            protocolVersion: 1,
+            rejectReason: reject,
+          });
+          return this.#drop(`CONNECT rejected (${reject})`);
+        }
+        this.#skewSec = skew; // §7.8.2 step 6: correct every received time by it
+        this.#partnerMaxUnacked = Math.max(1, m.maxUnackedBndupd);
+        this.#notePartnerFingerprint(m.vendorOptions);
+        this.#send({
+          kind: "connectack",
+          xid: m.xid,
+          relationshipName: fo.relationshipName,
+          protocolVersion: 1,
+          maxUnackedBndupd: fo.maxUnackedBndupd,
+          receiveTimerSec: Math.max(1, Math.ceil(fo.receiveTimerMs / 1000)),
+          vendorClass: `tandem-${VERSION}`,
+          vendorOptions: this.#vendorOptions(),
+        });
+        this.#handshake(m.mcltSec);
+        return;
+      }
+      case "connectack": {
+        if (m.rejectReason !== undefined) {
+          this.#d.log.error("failover.connect_refused", {
+            reason: m.rejectReason,
+            message: m.message ?? "",
+          });
+          return this.#drop(`CONNECTACK reject ${m.rejectReason}`);
+        }
+        this.#skewSec = m.timeSec - this.#nowSec();
+        this.#partnerMaxUnacked = Math.max(1, m.maxUnackedBndupd ?? 1);
+        this.#notePartnerFingerprint(m.vendorOptions);
+        this.#handshake(undefined);
+        return;
+      }
+      case "state":
+        this.#notePartnerFingerprint(m.vendorOptions);
+        this.#event({
+          type: "partner-state",
+          state: m.serverState,
+          startup: m.startup,
+          startTimeSec: m.startTimeOfStateSec - this.#skewSec,
+        });
+        return;
+      case "contact":
+        return;
+      case "bndupd":
+        return this.#onBndupd(m);
+      case "bndack":
+        return this.#onBndack(m);
+      case "updreqall":
+        for (const l of this.#d.store.all()) this.#queue.enqueue(l.ip);
+        this.#updReqXid = m.xid;
+        this.#pump();
+        return;
+      case "updreq":
+        for (const l of this.#d.store.all()) if (l.pendingUpdate) this.#queue.enqueue(l.ip);
+        this.#updReqXid = m.xid;
+        this.#pump();
+        return;
+      case "upddone":
+        this.#event({ type: "updreq-done" });
+        return;
+      case "poolreq":
+        // Ownership of FREE vs BACKUP is a pure function of the shared config (serving.ts), so
+        // nothing moves: answer with how many addresses the secondary already owns (§7.7).
+        this.#send({ kind: "poolresp", xid: m.xid, addressesTransferred: 0 });
+        return;
+      case "poolresp":
+        return;
+      case "disconnect":
+        this.#d.log.warn("failover.partner_disconnected", {
+          reason: m.rejectReason,
+          message: m.message ?? "",
+        });
+        return this.#drop(`partner sent DISCONNECT (${m.rejectReason})`);
+    }
+  }
+
+  #handshake(mcltSec: number | undefined): void {
+    this.#handshaken = true;
+    this.#backoffMs = 100;
+    this.#d.log.info("failover.connected", {
+      remote: this.#link?.remote ?? "",
+      skewSec: this.#skewSec,
+    });
+    this.#event(mcltSec === undefined ? { type: "connected" } : { type: "connected", mcltSec });
+    this.#sendState();
+  }
+
+  #notePartnerFingerprint(v: ReadonlyMap<number, Uint8Array> | undefined): void {
+    const fp = v?.get(VENDOR_FINGERPRINT);
+    if (fp === undefined) return;
+    const text = new TextDecoder().decode(fp);
+    if (text !== this.#partnerFingerprint && text !== this.#d.fingerprint) {
+      this.#d.metrics.fingerprintMismatches.inc();
+      this.#d.log.error("failover.config_mismatch", {
+        mine: this.#d.fingerprint,
+        partner: text,
+        fix: "give both boxes the same subnets, pools, reservations and options",
+      });
+    }
+    this.#partnerFingerprint = text;
+  }
+
+  #vendorOptions(): Map<number, Uint8Array> {
+    return new Map([[VENDOR_FINGERPRINT, encodeText(this.#d.fingerprint)]]);
+  }
+
+  #sendState(): void {
+    if (!this.#handshaken) return;
+    const f = stateMessageFields(this.#snap);
+    this.#send({ kind: "state", ...f, vendorOptions: this.#vendorOptions() });
+  }
+
+  #onBndupd(m: Extract<FailoverMessage, { kind: "bndupd" }>): void {
+    const role = this.#snap.role;
+    const nowSec = this.#nowSec();
+    const ops: LeaseOp[] = [];
+    const acks: { ip: Ipv4; rejectReason?: number; message?: string }[] = [...(m.rejected ?? [])];
+    for (const b of m.bindings) {
+      const v = judgeBinding(
+        b,
+        this.#d.store.get(b.ip),
+        this.#d.config,
+        role,
+        nowSec,
+        this.#skewSec,
+      );
+      if (v.accept) {
+        ops.push({ kind: "put", lease: v.lease });
+        acks.push({ ip: b.ip });
+      } else {
+        this.#d.metrics.bindingsRejected.inc({ reason: String(v.rejectReason) });
+        this.#d.log.warn("failover.bndupd_rejected", {
+          ip: formatIpv4(b.ip),
+          reason: v.rejectReason,
+          rule: v.message,
+        });
+        acks.push({ ip: b.ip, rejectReason: v.rejectReason, message: v.message });
+      }
+    }
+    // Invariant 2: the BNDACK leaves only after the partner's update is committed.
+    if (ops.length > 0) this.#d.store.apply(ops);
+    this.#d.metrics.bindingsReceived.inc({}, ops.length);
+    this.#send({ kind: "bndack", xid: m.xid, acks });
+  }
+
+  #onBndack(m: Extract<FailoverMessage, { kind: "bndack" }>): void {
+    const rejected = new Map(
+      m.acks.filter((a) => a.rejectReason !== undefined).map((a) => [a.ip, a]),
+    );
+    const ops: LeaseOp[] = [];
+    for (const ip of this.#queue.acked(m.xid)) {
+      const l = this.#d.store.get(ip);
+      if (l === undefined) continue;
+      const r = rejected.get(ip);
+      if (r !== undefined) {
+        this.#d.metrics.updatesRejectedByPartner.inc({ reason: String(r.rejectReason) });
+        this.#d.log.warn("failover.update_rejected_by_partner", {
+          ip: formatIpv4(ip),
+          reason: r.rejectReason ?? 0,
+        });
+      }
+      // §7.1.5: the potential expiration sent is now acknowledged.
+      const potential = Math.max(l.potentialEndSec, l.endSec);
+      ops.push({
+        kind: "put",
+        lease: {
+          ...l,
+          pendingUpdate: false,
+          ackedPotentialEndSec: Math.max(l.ackedPotentialEndSec, potential),
+        },
+      });
+    }
+    if (ops.length > 0) this.#d.store.apply(ops);
+    this.#pump();
+  }
+
+  /** Sends queued binding updates within the max-unacked window; UPDDONE when drained. */
+  #pump(): void {
+    if (!this.#handshaken || this.#link === undefined) return;
+    for (;;) {
+      const ips = this.#queue.take(BINDINGS_PER_MESSAGE, this.#partnerMaxUnacked);
+      if (ips.length === 0) break;
+      const bindings = ips.map((ip) => this.#d.store.get(ip)).filter((l): l is Lease =>
+        l !== undefined
+      )
+        .map(bindingFromLease);
+      if (bindings.length === 0) continue;
+      const [first, ...rest] = packBindingUpdates(bindings);
+      const sentIps = (first ?? []).map((b) => b.ip);
+      this.#queue.putBack(rest.flat().map((b) => b.ip));
+      const xid = this.#send({ kind: "bndupd", bindings: first ?? [] });
+      this.#queue.sent(xid, sentIps);
+      this.#d.metrics.bindingsSent.inc({}, sentIps.length);
+    }
+    if (this.#updReqXid !== undefined && this.#queue.idle) {
+      this.#send({ kind: "upddone", xid: this.#updReqXid });
+      this.#updReqXid = undefined;
+      this.#event({ type: "updates-complete" });
+    }
+  }
+
+  /** Encodes, signs and sends; returns the xid used. */
+  #send(m: DistributiveOmit<FailoverMessage, "xid" | "timeSec"> & { xid?: number }): number {
+    const xid = m.xid ?? this.#xid++;
+    if (this.#link === undefined) return xid;
+    const msg = { ...m, xid, timeSec: this.#nowSec() } as FailoverMessage;
+    this.#link.send(encodeFailover(msg, { digest: this.#digest }));
+    this.#lastSendMs = this.#d.clock.nowMs();
+    this.#d.metrics.sent.inc({ type: msg.kind });
+    return xid;
+  }
+
+  /** Time in the current state, for /status. */
+  get stateAgeMs(): number {
+    return this.#d.clock.nowMs() - this.#sinceMs;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

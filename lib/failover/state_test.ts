@@ -1,0 +1,128 @@
+import { SERVER_STATES } from "./options.ts";
+import {
+  type BootParams,
+  type FailoverSnapshot,
+  snapshotFromJson,
+  stateMessageFields,
+} from "./snapshot.ts";
+import { boot, commFailedState, transition, TRANSITIONS } from "./state.ts";
+import { assert, assertEquals } from "../../tests/helpers/loose_assert.ts";
+
+const T = 1_700_000_000;
+const P: BootParams = {
+  role: "secondary",
+  mcltSec: 3600,
+  safePeriodSec: 300,
+  startupMs: 5000,
+  startupTimeout: "previous-state",
+};
+
+function persisted(over: Partial<FailoverSnapshot>): FailoverSnapshot {
+  return { ...boot(undefined, P, T).next, storageLost: false, firstRun: false, ...over };
+}
+
+Deno.test("table rows are well formed and cite the draft", () => {
+  for (const r of TRANSITIONS) {
+    assert(SERVER_STATES.includes(r.from) && /§|Figure/.test(r.cite), JSON.stringify(r));
+    if (r.to !== undefined) assert(r.to !== r.from && SERVER_STATES.includes(r.to));
+  }
+  assertEquals(commFailedState("normal"), "communications-interrupted");
+  assertEquals(commFailedState("potential-conflict"), "resolution-interrupted");
+  assertEquals(commFailedState("recover-done"), "recover-done");
+});
+
+Deno.test("§9.3.2 step 5: partner in PARTNER-DOWN since after my last operation -> RECOVER", () => {
+  const s = boot(persisted({ state: "normal", lastOperatingSec: T + 10 }), P, T + 100).next;
+  assertEquals(stateMessageFields(s).startup, true);
+  assertEquals(stateMessageFields(s).serverState, "communications-interrupted");
+  const ev = { type: "partner-state", state: "partner-down", startup: false } as const;
+  const later = transition(s, { ...ev, startTimeSec: T + 50, nowSec: T + 101 });
+  assertEquals(later.next.state, "recover");
+  assert(later.effects.some((e) => e.kind === "send-updreq"));
+  const earlier = transition(s, { ...ev, startTimeSec: T + 5, nowSec: T + 101 });
+  assertEquals(earlier.next.state, "potential-conflict");
+});
+
+Deno.test("§9.4.3: PARTNER-DOWN ignores a STATE with the STARTUP flag", () => {
+  const s = { ...persisted({ state: "partner-down", partnerDownSec: T }), connected: true };
+  const r = transition(s, {
+    type: "partner-state",
+    state: "normal",
+    startup: true,
+    startTimeSec: T,
+    nowSec: T + 1,
+  });
+  assertEquals(r.next.state, "partner-down");
+  assertEquals(r.path, []);
+  const r2 = transition(r.next, {
+    type: "partner-state",
+    state: "normal",
+    startup: false,
+    startTimeSec: T,
+    nowSec: T + 2,
+  });
+  assertEquals(r2.next.state, "potential-conflict");
+});
+
+Deno.test("secondary keeps the primary's MCLT from CONNECT (§7.8.2 step 7)", () => {
+  const r = transition(boot(undefined, P, T).next, { type: "connected", mcltSec: 1800, nowSec: T });
+  assertEquals(r.next.mcltSec, 1800);
+  assertEquals(r.effects.map((e) => e.kind).slice(0, 2), ["persist-state", "send-state"]);
+  const p = transition(boot(undefined, { ...P, role: "primary" }, T).next, {
+    type: "connected",
+    mcltSec: 1,
+    nowSec: T,
+  });
+  assertEquals(p.next.mcltSec, 3600);
+});
+
+Deno.test("timers: stale ones are ignored; RECOVER-WAIT waits MCLT from time of failure", () => {
+  const rw = boot(persisted({ state: "recover", lastOperatingSec: T }), P, T + 10).next;
+  const r1 = transition({
+    ...rw,
+    connected: true,
+    commOk: true,
+    state: "recover",
+    partner: { state: "partner-down", startup: false, sinceSec: T },
+  }, { type: "updreq-done", nowSec: T + 20 });
+  assertEquals(r1.next.state, "recover-wait");
+  assertEquals(r1.next.recoverWaitUntilSec, T + 3600);
+  assert(
+    r1.effects.some((e) =>
+      e.kind === "start-timer" && e.timer === "recover-wait" && e.ms === 3580_000
+    ),
+  );
+  assertEquals(
+    transition(r1.next, { type: "mclt-expired", nowSec: T + 100 }).next.state,
+    "recover-wait",
+  );
+  assertEquals(
+    transition(r1.next, { type: "mclt-expired", nowSec: T + 3600 }).next.state,
+    "recover-done",
+  );
+});
+
+Deno.test("COMM-INT entry starts the safe-period timer; leaving cancels it", () => {
+  const n = { ...persisted({ state: "normal" }), connected: true, commOk: true };
+  const ci = transition(n, { type: "disconnected", nowSec: T + 1 });
+  assertEquals(ci.next.state, "communications-interrupted");
+  assert(
+    ci.effects.some((e) =>
+      e.kind === "start-timer" && e.timer === "safe-period" && e.ms === 300_000
+    ),
+  );
+  assert(ci.effects.some((e) => e.kind === "log" && e.level === "warning"), "§9.9.1 alarm");
+  assert(!ci.effects.some((e) => e.kind === "send-state"), "link is down");
+  const pd = transition(ci.next, { type: "partner-down-command", nowSec: T + 2 });
+  assertEquals(pd.next.state, "partner-down");
+  assert(pd.effects.some((e) => e.kind === "cancel-timer" && e.timer === "safe-period"));
+  assertEquals(pd.next.partnerDownSec, T + 2);
+});
+
+Deno.test("SHUTDOWN/PAUSED remember the state to resume (§9.13.1, §9.14.1)", () => {
+  const n = persisted({ state: "normal" });
+  const sd = transition(n, { type: "shutdown-command", nowSec: T + 5 }).next;
+  assertEquals([sd.state, sd.previousState, sd.lastOperatingSec], ["shutdown", "normal", T + 5]);
+  const again = boot(snapshotFromJson(JSON.stringify(sd)), P, T + 50).next;
+  assertEquals(again.previousState, "communications-interrupted");
+});

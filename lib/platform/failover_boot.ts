@@ -1,0 +1,161 @@
+/**
+ * Composes the failover peer for a primary or secondary box: the TCP network, the peer, the
+ * serving scope the DHCP core follows, and the /status, /readyz and /metrics parts.
+ */
+import type { Config, FailoverConfig } from "../config/config.ts";
+import type { LeaseStore } from "../lease/store.ts";
+import type { Registry } from "../http/metrics.ts";
+import type { ServingScope } from "../dhcp/scope.ts";
+import type { ReadyState } from "../http/routes.ts";
+import { FailoverPeer } from "../failover/peer.ts";
+import { failoverMetrics } from "../failover/failover_metrics.ts";
+import { servingScope } from "../failover/serving.ts";
+import { configFingerprint } from "../failover/fingerprint.ts";
+import { markForPartner } from "../failover/lease_sync.ts";
+import { SERVER_STATES } from "../failover/options.ts";
+import type { LeaseOp } from "../lease/ops.ts";
+import type { LeaseView } from "../lease/store.ts";
+import type { Clock } from "./clock.ts";
+import type { EventLog } from "./log.ts";
+import type { PeerNetwork } from "./peer_link.ts";
+import { subnetStatus } from "../status.ts";
+
+/** States in which this box answers at least some DHCP clients (serving.ts answers()). */
+const SERVING = new Set([
+  "normal",
+  "communications-interrupted",
+  "partner-down",
+  "resolution-interrupted",
+  "conflict-done",
+  "recover-done",
+]);
+
+export interface FailoverParts {
+  readonly peer: FailoverPeer;
+  scope(): ServingScope;
+  prepareOps(
+    ops: readonly LeaseOp[],
+    view: LeaseView,
+    scope: ServingScope,
+    nowSec: number,
+  ): LeaseOp[];
+  ready(): ReadyState;
+  status(): Record<string, unknown>;
+}
+
+export function composeFailover(
+  config: Config,
+  fo: FailoverConfig,
+  store: LeaseStore,
+  clock: Clock,
+  net: PeerNetwork,
+  registry: Registry,
+  log: EventLog,
+): FailoverParts {
+  const metrics = failoverMetrics(registry);
+  const fingerprint = configFingerprint(config);
+  let scope: ServingScope | undefined;
+  const peer = new FailoverPeer({
+    config,
+    fo,
+    store,
+    clock,
+    net,
+    log,
+    metrics,
+    fingerprint,
+    onStateChange: () => (scope = undefined),
+  });
+  const current = (): ServingScope =>
+    scope ??= servingScope(peer.snapshot, fo, config.subnets, Math.floor(clock.nowMs() / 1000));
+  registry.gauge(
+    "tandem_failover_state",
+    "1 for this server's current failover state.",
+    () => SERVER_STATES.map((s) => [{ state: s }, peer.snapshot.state === s ? 1 : 0] as const),
+  );
+  registry.gauge(
+    "tandem_failover_partner_state",
+    "1 for the partner's last known state.",
+    () =>
+      [...SERVER_STATES, "unknown"].map((s) =>
+        [{ state: s }, peer.snapshot.partner.state === s ? 1 : 0] as const
+      ),
+  );
+  registry.gauge(
+    "tandem_failover_connected",
+    "1 while the partner link is up and handshaken.",
+    () => [[{}, peer.connected ? 1 : 0]],
+  );
+  registry.gauge(
+    "tandem_failover_unacked_updates",
+    "BNDUPD messages awaiting BNDACK.",
+    () => [[{}, peer.queueInFlight]],
+  );
+  registry.gauge(
+    "tandem_failover_backlog",
+    "Binding updates queued for the partner.",
+    () => [[{}, peer.queueWaiting]],
+  );
+  registry.gauge(
+    "tandem_failover_last_contact_age_seconds",
+    "Seconds since the partner was last heard.",
+    () => [[{}, (peer.lastContactAgeMs ?? -1000) / 1000]],
+  );
+  registry.gauge(
+    "tandem_failover_config_match",
+    "1 when the partner's scope config fingerprint equals ours, 0 when not, -1 unknown.",
+    () => [[{}, peer.fingerprintMatches === undefined ? -1 : peer.fingerprintMatches ? 1 : 0]],
+  );
+  return {
+    peer,
+    scope: current,
+    prepareOps: (ops, view, s, nowSec) => markForPartner(ops, view, s, config, nowSec),
+    ready() {
+      const reasons: string[] = [];
+      const st = peer.snapshot.state;
+      if (!SERVING.has(st)) reasons.push(`failover state ${st} serves no clients`);
+      if (peer.fingerprintMatches === false) {
+        reasons.push(
+          "scope configuration differs from the partner's (see /status failover.config)",
+        );
+      }
+      return { ready: reasons.length === 0, reasons };
+    },
+    status() {
+      const s = peer.snapshot;
+      let free = 0, backup = 0;
+      for (const sub of subnetStatus(config, store)) backup += sub.backup;
+      // Unrecorded addresses are FREE or BACKUP by config (serving.ts defaultOwnerOf).
+      for (const sub of config.subnets) {
+        for (const p of sub.pools) {
+          for (const r of p.ranges) {
+            for (let ip = r.start; ip <= r.end && ip - r.start < 65536; ip++) {
+              if (store.get(ip) !== undefined) continue;
+              if (current().defaultState(ip, sub.id) === "backup") backup++;
+              else free++;
+            }
+          }
+        }
+      }
+      return {
+        role: s.role,
+        mode: fo.mode,
+        state: s.state,
+        since_sec: s.sinceSec,
+        partner_state: s.partner.state,
+        partner_since_sec: s.partner.sinceSec,
+        connected: peer.connected,
+        last_contact_age_ms: peer.lastContactAgeMs ?? null,
+        unacked_updates: peer.queueInFlight,
+        backlog: peer.queueWaiting,
+        mclt_sec: s.mcltSec,
+        pool: { free, backup },
+        config: {
+          fingerprint: fingerprint,
+          partner_fingerprint: peer.partnerFingerprint ?? null,
+          match: peer.fingerprintMatches ?? null,
+        },
+      };
+    },
+  };
+}
