@@ -16,3 +16,158 @@ Deno.test("pair: fresh boxes reach NORMAL; primary serves, secondary gets every 
     pair.stop();
   }
 });
+
+async function normalPair(): Promise<Pair> {
+  const pair = new Pair();
+  const t = await pair.until(() => pair.a.state === "normal" && pair.b.state === "normal");
+  ok(t >= 0, `NORMAL not reached: a=${pair.a.state} b=${pair.b.state}`);
+  return pair;
+}
+
+Deno.test("pair: primary crash -> secondary serves a new client within 1 s, from its own pool", async () => {
+  const pair = await normalPair();
+  try {
+    for (let c = 1; c <= 10; c++) pair.dora(c);
+    await pair.advance(300);
+    pair.kill("a");
+    // A new client keeps asking (real clients retransmit); measure until one is served.
+    const t = await pair.until(() => pair.dora(100) !== undefined, 5000, 20);
+    ok(t >= 0 && t < 1000, `takeover took ${t} ms`);
+    equal(pair.b.state, "communications-interrupted");
+    const ack = pair.acks.at(-1)!;
+    equal(ack.box, "b");
+    // The secondary allocates new clients only from BACKUP (the last 20% of the pool).
+    ok(Number(ack.ip.split(".")[3]) >= 90, `secondary used ${ack.ip}, not a BACKUP address`);
+    // Existing clients renew with the survivor (REBINDING reaches it through the relay).
+    const first = pair.acks.find((a) => a.client === 1)!;
+    equal(pair.renew(1, first.ip), first.ip);
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});
+
+Deno.test("pair: a silent partner (partition, no FIN) is noticed within 1 s", async () => {
+  const pair = await normalPair();
+  try {
+    pair.net.cut();
+    const t = await pair.until(
+      () =>
+        pair.a.state === "communications-interrupted" &&
+        pair.b.state === "communications-interrupted",
+      5000,
+      20,
+    );
+    ok(t >= 0 && t <= 1000, `detection took ${t} ms`);
+    // Both answer new clients, each from its own pool: never the same address.
+    // The relay reaches both boxes; half the clients take the secondary's offer.
+    for (let c = 1; c <= 60; c++) {
+      ok(pair.dora(c, 0, c % 2 === 0 ? "b" : "a") !== undefined, `client ${c} served`);
+    }
+    pair.net.heal();
+    const back = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      30_000,
+    );
+    ok(back >= 0, `no NORMAL after heal: a=${pair.a.state} b=${pair.b.state}`);
+    await pair.advance(1000);
+    const aLeases = new Map(pair.a.activeLeases().map((l) => [l.ip, l.clientKey]));
+    for (const l of pair.b.activeLeases()) {
+      const other = aLeases.get(l.ip);
+      ok(other === undefined || other === l.clientKey, `address ${l.ip} has two holders`);
+    }
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});
+
+Deno.test("pair: asymmetric partition and a flapping link cause no duplicates and little churn", async () => {
+  const pair = await normalPair();
+  try {
+    pair.net.cutOneWay("a");
+    await pair.advance(1500);
+    for (let c = 1; c <= 20; c++) pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
+    pair.net.heal();
+    await pair.until(() => pair.a.state === "normal" && pair.b.state === "normal", 30_000);
+    const before = pair.a.log.events.filter((e) => e.event === "failover.transition").length;
+    for (let i = 0; i < 20; i++) {
+      pair.net.cut();
+      await pair.advance(300);
+      pair.dora(100 + i);
+      pair.net.heal();
+      await pair.advance(300);
+    }
+    const after = pair.a.log.events.filter((e) => e.event === "failover.transition").length;
+    // Cuts shorter than the receive timer (800 ms) are not state changes at all.
+    ok(after - before <= 4, `flapping caused ${after - before} transitions`);
+    await pair.until(() => pair.a.state === "normal" && pair.b.state === "normal", 30_000);
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});
+
+Deno.test("pair: clock skew of minutes is corrected, and leases stay single-holder", async () => {
+  const pair = await normalPair();
+  try {
+    pair.skew("b", 4 * 60_000);
+    pair.net.cut();
+    await pair.advance(1200);
+    pair.net.heal();
+    const back = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      30_000,
+    );
+    ok(back >= 0, `no NORMAL with skew: a=${pair.a.state} b=${pair.b.state}`);
+    for (let c = 1; c <= 20; c++) pair.dora(c);
+    await pair.advance(500);
+    // The secondary stores the primary's times corrected to its own clock (§7.8.2 step 6).
+    for (const l of pair.b.activeLeases()) {
+      const a = pair.a.store.get(l.ip)!;
+      ok(Math.abs(l.endSec - (a.endSec + 240)) <= 2, `end ${l.endSec} vs ${a.endSec}+240`);
+    }
+    pair.net.cut();
+    await pair.advance(1000);
+    for (let c = 21; c <= 40; c++) pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});
+
+Deno.test("pair: restart and disk loss are rebuilt from the partner", async () => {
+  const { MemoryLeaseStore } = await import("../lib/lease/memory_store.ts");
+  const pair = await normalPair();
+  try {
+    for (let c = 1; c <= 15; c++) pair.dora(c);
+    await pair.advance(500);
+    const keptA = pair.a.store;
+    pair.kill("a");
+    await pair.until(() => pair.b.state === "communications-interrupted", 2000);
+    for (let c = 16; c <= 25; c++) ok(pair.dora(c) !== undefined, `client ${c} served by b`);
+    await pair.advance(2000);
+    pair.restart("a", keptA);
+    const t = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      60_000,
+    );
+    ok(t >= 0, `restart: a=${pair.a.state} b=${pair.b.state}`);
+    await pair.advance(500);
+    equal(pair.a.activeLeases().length, 25, "primary learned the leases given while it was down");
+    // Disk loss on the secondary: an empty store, everything comes back by UPDREQALL.
+    pair.kill("b");
+    await pair.advance(1000);
+    pair.restart("b", new MemoryLeaseStore());
+    const t2 = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      60_000,
+    );
+    ok(t2 >= 0, `disk loss: a=${pair.a.state} b=${pair.b.state}`);
+    await pair.advance(500);
+    equal(pair.b.activeLeases().length, 25, "secondary rebuilt from the primary");
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});

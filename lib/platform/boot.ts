@@ -82,7 +82,14 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     httpHandler({
       metrics: registry,
       ready,
-      status: () => statusDocument(config, store, Math.floor((clock.nowMs() - startedMs) / 1000)),
+      status: () =>
+        statusDocument(
+          config,
+          store,
+          Math.floor((clock.nowMs() - startedMs) / 1000),
+          failover?.status(),
+        ),
+      ...(failover === undefined ? {} : { partnerDown: () => failover.peer.partnerDown() }),
       ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
     }),
   );

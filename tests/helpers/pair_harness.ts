@@ -193,15 +193,17 @@ export class Pair {
 
   /**
    * One client's DORA through a relay that forwards to both live boxes (draft §3.2): it takes
-   * the first OFFER (primary first), REQUESTs it from that server. Returns the ACKed address.
+   * the first OFFER (from `prefer` when both answer), REQUESTs it from that server. Returns the
+   * ACKed address.
    */
-  dora(client: number, secs = 0): string | undefined {
+  dora(client: number, secs = 0, prefer: "a" | "b" = "a"): string | undefined {
     const chaddr = mac(client);
     const giaddr = parseIpv4("192.0.2.1")!;
     const xid = this.#xid++;
     const discover = { ...request(MSG.DISCOVER, chaddr, giaddr, xid), secs };
     let offer: { box: Box; p: DhcpPacket } | undefined;
-    for (const box of [this.a, this.b]) {
+    const order = prefer === "a" ? [this.a, this.b] : [this.b, this.a];
+    for (const box of order) {
       if (!box.alive) continue;
       const d = box.serve(discover);
       if (d.kind === "reply" && offer === undefined) offer = { box, p: d.reply };
