@@ -73,6 +73,7 @@ export class FailoverPeer {
   #skewSec = 0;
   #lastRecvMs = 0;
   #lastSendMs = 0;
+  #attachedMs = 0;
   #linkTimer: TimerHandle | undefined;
   #reconnectTimer: TimerHandle | undefined;
   #backoffMs = 100;
@@ -313,8 +314,18 @@ export class FailoverPeer {
       link.close();
       return;
     }
-    // A newer connection from the partner replaces a half-open old one (its box restarted).
-    if (this.#link !== undefined) this.#drop("replaced by a new connection");
+    if (this.#link !== undefined) {
+      const heardMs = this.#d.clock.nowMs() - this.#lastRecvMs;
+      if (this.#handshaken && heardMs <= this.#d.fo.receiveTimerMs) {
+        // A live, authenticated link stays; a second connection is refused (§7.9.2, reason
+        // 7), so garbage from the partner's address cannot knock the real link over.
+        this.#d.metrics.rejectedConnections.inc({ reason: "duplicate" });
+        link.close();
+        return;
+      }
+      // Otherwise the old one is half-open (the partner restarted): the new one replaces it.
+      this.#drop("replaced by a new connection");
+    }
     this.#attach(link);
   }
 
@@ -324,6 +335,7 @@ export class FailoverPeer {
     this.#handshaken = false;
     this.#lastRecvMs = this.#d.clock.nowMs();
     this.#lastSendMs = this.#lastRecvMs;
+    this.#attachedMs = this.#lastRecvMs;
     link.start({
       data: (chunk) => {
         if (this.#link === link) this.#onData(chunk);
@@ -342,6 +354,12 @@ export class FailoverPeer {
     this.#linkTimer = this.#d.clock.after(every, () => {
       if (this.#link === undefined || this.#stopped) return;
       const now = this.#d.clock.nowMs();
+      if (!this.#handshaken && now - this.#attachedMs > 2 * this.#d.fo.receiveTimerMs) {
+        // A connection that talks but never completes CONNECT/CONNECTACK is not a partner.
+        this.#d.metrics.rejectedConnections.inc({ reason: "no-handshake" });
+        this.#drop("no CONNECT/CONNECTACK in time");
+        return;
+      }
       if (now - this.#lastRecvMs > this.#d.fo.receiveTimerMs) {
         this.#d.metrics.receiveTimerExpired.inc();
         this.#send({

@@ -50,6 +50,15 @@ function rankBefore(pool: PoolConfig, a: Ipv4, b: Ipv4): boolean {
   return pa < pb || (pa === pb && a < b);
 }
 
+/**
+ * The secondary's share of each pool, percent. Hot-standby: reserve_percent (its reserve for
+ * new clients while the primary is away). Load-balancing: the share of hash buckets it serves
+ * (RFC 3074 split), so each server has addresses for the clients it answers.
+ */
+export function secondaryShareOf(cfg: FailoverConfig): number {
+  return cfg.mode === "load-balancing" ? ((256 - cfg.split) * 100) / 256 : cfg.reservePercent;
+}
+
 export interface ServingOptions {
   /** RFC 3074 key truncation; must match the partner (isc-notes §3.5). Default "isc". */
   readonly hashKeyMode?: HashKeyMode;
@@ -76,6 +85,7 @@ export function servingScope(
 ): ServingScope {
   const role = snap.role;
   const state = snap.state;
+  const share = secondaryShareOf(cfg);
   const hba = opts.primaryHba ??
     (cfg.mode === "hot-standby" ? hbaFromSplit(256) : hbaFromSplit(cfg.split));
   const mode = opts.hashKeyMode ?? "isc";
@@ -112,9 +122,7 @@ export function servingScope(
     },
 
     defaultState(ip, subnetId) {
-      return defaultOwnerOf(ip, poolsOf(subnetId), cfg.reservePercent) === "secondary"
-        ? "backup"
-        : "free";
+      return defaultOwnerOf(ip, poolsOf(subnetId), share) === "secondary" ? "backup" : "free";
     },
 
     mayAllocate(bstate, lease: Lease | undefined, now) {
@@ -144,7 +152,7 @@ export function servingScope(
           // available again returns to its owner's pool instead of drifting to the primary
           // and needing POOLREQ rebalancing (§5.4, §7.6).
           if (lease === undefined) return role === "primary" || state === "partner-down";
-          const owner = defaultOwnerOf(lease.ip, poolsOf(lease.subnetId), cfg.reservePercent);
+          const owner = defaultOwnerOf(lease.ip, poolsOf(lease.subnetId), share);
           if (owner !== role && state !== "partner-down") return false;
           return mayReallocateSec(state, lease, now, snap.mcltSec, snap.partnerDownSec);
         }

@@ -1,4 +1,4 @@
-import { assert, equal } from "node:assert/strict";
+import { equal, ok as assert } from "node:assert/strict";
 import { Registry } from "./metrics.ts";
 
 Deno.test("Registry renders labelled counters, gauges and histograms", () => {

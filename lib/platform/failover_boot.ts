@@ -66,8 +66,35 @@ export function composeFailover(
     fingerprint,
     onStateChange: () => (scope = undefined),
   });
+  // A partner that is connected but not answering its clients: their secs keep rising past
+  // load_balance_max_secs, so this box answers them (serving.ts) and notes it here.
+  let lastUnansweredMs = -Infinity;
+  const PARTNER_SILENT_WINDOW_MS = 10_000;
+  const partnerAnswering = () => clock.nowMs() - lastUnansweredMs > PARTNER_SILENT_WINDOW_MS;
+  const watch = (inner: ServingScope): ServingScope => ({
+    ...inner,
+    answers(hashKey, secs, kind) {
+      const yes = inner.answers(hashKey, secs, kind);
+      if (
+        yes && kind === "new" && peer.snapshot.state === "normal" && fo.loadBalanceMaxSecs > 0 &&
+        secs > fo.loadBalanceMaxSecs && !inner.answers(hashKey, 0, kind)
+      ) {
+        if (partnerAnswering()) {
+          log.warn("failover.partner_not_answering", {
+            secs,
+            fix: "check the partner's DHCP socket, relay configuration and logs",
+          });
+        }
+        lastUnansweredMs = clock.nowMs();
+        metrics.partnerSlowClients.inc();
+      }
+      return yes;
+    },
+  });
   const current = (): ServingScope =>
-    scope ??= servingScope(peer.snapshot, fo, config.subnets, Math.floor(clock.nowMs() / 1000));
+    scope ??= watch(
+      servingScope(peer.snapshot, fo, config.subnets, Math.floor(clock.nowMs() / 1000)),
+    );
   registry.gauge(
     "tandem_failover_state",
     "1 for this server's current failover state.",
@@ -145,6 +172,7 @@ export function composeFailover(
         partner_state: s.partner.state,
         partner_since_sec: s.partner.sinceSec,
         connected: peer.connected,
+        partner_answering_clients: partnerAnswering(),
         last_contact_age_ms: peer.lastContactAgeMs ?? null,
         unacked_updates: peer.queueInFlight,
         backlog: peer.queueWaiting,
