@@ -344,6 +344,8 @@ export interface PairNet {
   /** Cuts / heals the failover link (fo0 in the secondary namespace). */
   cutFailover(): Promise<void>;
   healFailover(): Promise<void>;
+  /** Takes a box's server-LAN port on the router bridge down or up (relay cannot reach it). */
+  setLan(role: PairRole, up: boolean): Promise<void>;
 }
 
 /** Builds the namespaces and links above; starts dhcrelay unless `relay` is false. */
@@ -391,6 +393,9 @@ export async function buildPairNet(
     },
     async healFailover() {
       await ipr(s, "link", "set", "fo0", "up");
+    },
+    async setLan(role: PairRole, up: boolean) {
+      await ipr(r, "link", "set", role === "primary" ? "rp" : "rs", up ? "up" : "down");
     },
   };
   if (opts.relay ?? true) {
