@@ -83,7 +83,10 @@ Deno.test("failover TCP: HMAC-authenticated pair survives garbage, floods and im
     ok(a.failover!.peer.connected && b.failover!.peer.connected);
     equal(state(impostor), "startup", "the impostor never got in");
     const metrics = b.registry.render();
-    ok(/tandem_failover_rejected_connections_total\{reason="duplicate"\} [1-9]/.test(metrics), metrics);
+    ok(
+      /tandem_failover_rejected_connections_total\{reason="duplicate"\} [1-9]/.test(metrics),
+      metrics,
+    );
     // 4. DHCP service was never disturbed.
     const r = await client.dora(mac(1), 1);
     equal(r.type, MSG.ACK);
