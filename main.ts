@@ -71,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
       const running = await boot(config);
       onTerminate(() => running.stop());
       await running.done;
+      await running.stop(); // the same stop the signal started: wait for it to finish
       return 0;
     }
     case "check-config": {

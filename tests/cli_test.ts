@@ -1,0 +1,117 @@
+/**
+ * The `tandem` command as a user runs it (scripts/tandem: main.ts with the binary's flags).
+ */
+import { equal, match, ok } from "node:assert/strict";
+
+const TANDEM = new URL("../scripts/tandem", import.meta.url).pathname;
+
+async function tandem(args: string[], cwd?: string) {
+  const out = await new Deno.Command("bash", {
+    args: [TANDEM, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    ...(cwd === undefined ? {} : { cwd }),
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("tandem version and help", async () => {
+  const v = await tandem(["version"]);
+  equal(v.code, 0);
+  match(v.stdout, /^tandem \d+\.\d+\.\d+/);
+  const bad = await tandem(["frobnicate"]);
+  equal(bad.code, 2);
+  match(bad.stderr, /unknown command 'frobnicate'/);
+});
+
+Deno.test("tandem check-config: the example passes; a bad file names key, line, problem, fix", async () => {
+  const example = new URL("../tandem.example.toml", import.meta.url).pathname;
+  const good = await tandem(["check-config", example]);
+  equal(good.code, 0, good.stderr);
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/bad.toml`;
+    await Deno.writeTextFile(
+      file,
+      `server_id = "192.0.2.1"
+[[subnet]]
+cidr = "192.0.2.0/24"
+[[subnet.pool]]
+range = "192.0.3.10-192.0.3.20"
+[subnet.options]
+routerz = ["192.0.2.1"]
+`,
+    );
+    const bad = await tandem(["check-config", file]);
+    equal(bad.code, 1);
+    match(bad.stderr, /bad\.toml:5: subnet\[0\]\.pool\[0\]\.range: .*fix:/);
+    match(bad.stderr, /routerz/);
+    const missing = await tandem(["check-config", `${dir}/nope.toml`]);
+    equal(missing.code, 1);
+    match(missing.stderr, /cannot read the config file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tandem run: serves, lists leases while running, and exits cleanly on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-cli-" });
+  const port = 30000 + Math.floor(Math.random() * 20000);
+  const cfg = `${dir}/t.toml`;
+  await Deno.writeTextFile(
+    cfg,
+    `server_id = "127.0.0.1"
+[dhcp]
+listen_address = "127.0.0.1"
+port = ${port}
+[http]
+listen = "127.0.0.1:${port + 1}"
+[store]
+state_dir = "${dir}/state"
+[[subnet]]
+cidr = "127.79.0.0/24"
+[[subnet.pool]]
+range = "127.79.0.10-127.79.0.20"
+`,
+  );
+  const child = new Deno.Command("bash", {
+    args: [TANDEM, "run", "--config", cfg],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    let ready = false;
+    for (let i = 0; i < 100 && !ready; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ready = await fetch(`http://127.0.0.1:${port + 1}/readyz`).then(async (r) => {
+        await r.body?.cancel();
+        return r.status === 200;
+      }, () => false);
+    }
+    ok(ready, "server became ready");
+    const { RelayClient, mac } = await import("./helpers/udp_relay_client.ts");
+    const c = new RelayClient("127.79.0.1", port);
+    const r = await c.dora(mac(3), 3);
+    c.close();
+    equal(r.type, 5);
+    const leases = await tandem(["leases", "--json", "--config", cfg]);
+    equal(leases.code, 0, leases.stderr);
+    const list = JSON.parse(leases.stdout);
+    equal(list.length, 1);
+    equal(list[0].state, "active");
+    equal(list[0].hw_address, "52:54:00:00:00:03");
+    const table = await tandem(["leases", "--state", "active", "--config", cfg]);
+    match(table.stdout, /127\.79\.0\.\d+\s+active\s+52:54:00:00:00:03/);
+    const status = await tandem(["status", "--config", cfg]);
+    equal(status.code, 0);
+    match(status.stdout, /ready: serving/);
+  } finally {
+    child.kill("SIGTERM");
+    const out = await child.output();
+    const log = new TextDecoder().decode(out.stderr);
+    equal(out.code, 0, log);
+    match(log, /tandem\.stopped/);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
