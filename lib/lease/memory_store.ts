@@ -8,9 +8,13 @@
  * /status and /metrics read it often; all() keeps a sorted address list that survives
  * in-order inserts (hydration reads rows in address order); changedSince reads an append-only
  * seq log that is compacted when stale entries outnumber live ones.
+ *
+ * Records live in a LeaseTable (columns, not objects: lease_table.ts says why), so every read
+ * returns a fresh Lease object; nothing may rely on two reads returning the same object.
  */
 import type { Ipv4 } from "../wire/ipv4.ts";
 import { BINDING_STATES, type BindingState, type Lease } from "./lease.ts";
+import { LeaseTable } from "./lease_table.ts";
 import type { LeaseOp } from "./ops.ts";
 import { type Hold, type LeaseStore, StoreError } from "./store.ts";
 
@@ -114,38 +118,30 @@ export function storedLease(l: Lease, seq: number): Lease {
 }
 
 export class MemoryLeaseStore implements LeaseStore {
-  readonly #records = new Map<Ipv4, Lease>();
-  /**
-   * clientKey -> its address, or its addresses when it has several (most clients have one, and
-   * a Set per client would triple the index's memory). The empty key ("no client") is not
-   * indexed.
-   */
-  readonly #byClient = new Map<string, Ipv4 | Ipv4[]>();
+  readonly #table = new LeaseTable();
   readonly #holds = new Map<Ipv4, Hold>();
   readonly #meta = new Map<string, string>();
   readonly #counts = new Map<number, StateCounts>();
   #seq = 0;
-  /** Addresses in ascending order, or undefined when it must be rebuilt. */
-  #sorted: Ipv4[] | undefined = [];
+  /** Addresses in ascending order (the first #sortedLength), or undefined when stale. */
+  #sorted: Uint32Array<ArrayBuffer> | undefined = new Uint32Array(16);
+  #sortedLength = 0;
   /** Append-only (seq, ip) log in seq order; entries whose record moved on are stale. */
   #logSeq: number[] = [];
   #logIp: Ipv4[] = [];
   #logValid = true;
 
   get(ip: Ipv4): Lease | undefined {
-    return this.#records.get(ip);
+    return this.#table.get(ip);
   }
 
   /** Most recently changed first. The empty key means "no client" and matches nothing. */
   byClient(clientKey: string): readonly Lease[] {
-    const ips = this.#byClient.get(clientKey);
-    if (ips === undefined) return [];
-    const out: Lease[] = [];
-    for (const ip of typeof ips === "number" ? [ips] : ips) {
-      const l = this.#records.get(ip);
-      if (l !== undefined) out.push(l);
-    }
-    return out.sort((a, b) => b.seq - a.seq);
+    const t = this.#table;
+    const slots = t.slotsOfClient(clientKey);
+    if (slots.length === 0) return [];
+    if (slots.length > 1) slots.sort((a, b) => t.seqAt(b) - t.seqAt(a));
+    return slots.map((slot) => t.lease(slot));
   }
 
   hold(ip: Ipv4): Hold | undefined {
@@ -154,16 +150,22 @@ export class MemoryLeaseStore implements LeaseStore {
 
   *all(): Iterable<Lease> {
     if (this.#sorted === undefined) {
-      this.#sorted = [...this.#records.keys()].sort((a, b) => a - b);
+      const ips = new Uint32Array(this.#table.size);
+      let n = 0;
+      this.#table.forEachSlot((slot) => ips[n++] = this.#table.ipAt(slot));
+      this.#sorted = ips.sort();
+      this.#sortedLength = n;
     }
-    for (const ip of this.#sorted) {
-      const l = this.#records.get(ip);
+    const sorted = this.#sorted;
+    const length = this.#sortedLength;
+    for (let i = 0; i < length; i++) {
+      const l = this.#table.get(sorted[i] as Ipv4);
       if (l !== undefined) yield l;
     }
   }
 
   size(): number {
-    return this.#records.size;
+    return this.#table.size;
   }
 
   meta(key: string): string | undefined {
@@ -186,7 +188,7 @@ export class MemoryLeaseStore implements LeaseStore {
     for (const op of ops) {
       switch (op.kind) {
         case "put":
-          this.#put(storedLease(op.lease, ++this.#seq));
+          this.#put(op.lease, ++this.#seq);
           break;
         case "delete":
           ++this.#seq;
@@ -215,10 +217,11 @@ export class MemoryLeaseStore implements LeaseStore {
       if ((this.#logSeq[mid] ?? 0) > afterSeq) hi = mid;
       else lo = mid + 1;
     }
+    const t = this.#table;
     const out: Lease[] = [];
     for (let i = lo; i < this.#logSeq.length; i++) {
-      const l = this.#records.get(this.#logIp[i] as Ipv4);
-      if (l !== undefined && l.seq === this.#logSeq[i]) out.push(l);
+      const slot = t.slotOf(this.#logIp[i] as Ipv4);
+      if (slot >= 0 && t.seqAt(slot) === this.#logSeq[i]) out.push(t.lease(slot));
     }
     return out;
   }
@@ -228,11 +231,12 @@ export class MemoryLeaseStore implements LeaseStore {
   /**
    * Loads a record as stored elsewhere, keeping its seq (for a store hydrating this index).
    * Raises the seq counter to at least the record's seq. False (and nothing loaded) when the
-   * record is malformed.
+   * record is malformed. Only the Lease fields of lease are read, and it is not kept, so a
+   * caller may pass the same scratch object for every record.
    */
   restore(lease: Lease): boolean {
     if (leaseProblem(lease) !== undefined || !Number.isSafeInteger(lease.seq)) return false;
-    this.#put(storedLease(lease, lease.seq), false);
+    this.#put(lease, lease.seq, false);
     this.#logValid = false;
     if (lease.seq > this.#seq) this.#seq = lease.seq;
     return true;
@@ -248,60 +252,58 @@ export class MemoryLeaseStore implements LeaseStore {
     if (seq > this.#seq) this.#seq = seq;
   }
 
-  #put(l: Lease, log = true): void {
-    const old = this.#records.get(l.ip);
-    this.#records.set(l.ip, l);
-    if (old === undefined) {
-      const s = this.#sorted;
-      if (s !== undefined && (s.length === 0 || l.ip > (s[s.length - 1] as number))) s.push(l.ip);
-      else this.#sorted = undefined;
-    } else {
-      this.#count(old, -1);
-      if (old.clientKey !== l.clientKey) this.#unindexClient(old);
-    }
-    this.#count(l, 1);
-    if (l.clientKey !== "" && old?.clientKey !== l.clientKey) {
-      const ips = this.#byClient.get(l.clientKey);
-      if (ips === undefined) this.#byClient.set(l.clientKey, l.ip);
-      else if (typeof ips === "number") this.#byClient.set(l.clientKey, [ips, l.ip]);
-      else ips.push(l.ip);
-    }
+  #put(l: Lease, seq: number, log = true): void {
+    const t = this.#table;
+    const old = t.slotOf(l.ip);
+    if (old >= 0) this.#count(t.subnetAt(old), t.stateAt(old), -1);
+    const { added } = t.put(l, seq);
+    if (added) this.#addSorted(l.ip);
+    this.#count(l.subnetId, l.state, 1);
     if (log && this.#logValid) {
-      this.#logSeq.push(l.seq);
+      this.#logSeq.push(seq);
       this.#logIp.push(l.ip);
-      if (this.#logSeq.length > 2 * this.#records.size + 64) this.#compactLog();
+      if (this.#logSeq.length > 2 * t.size + 64) this.#compactLog();
     }
+  }
+
+  #addSorted(ip: Ipv4): void {
+    const s = this.#sorted;
+    if (s === undefined) return;
+    const n = this.#sortedLength;
+    if (n > 0 && ip <= (s[n - 1] as number)) {
+      this.#sorted = undefined;
+      return;
+    }
+    if (n === s.length) {
+      const grown = new Uint32Array(Math.ceil(n * 1.5));
+      grown.set(s);
+      this.#sorted = grown;
+    }
+    (this.#sorted as Uint32Array)[n] = ip;
+    this.#sortedLength = n + 1;
   }
 
   #delete(ip: Ipv4): void {
-    const old = this.#records.get(ip);
-    if (old === undefined) return;
-    this.#records.delete(ip);
-    this.#count(old, -1);
-    this.#unindexClient(old);
+    const gone = this.#table.delete(ip);
+    if (gone === undefined) return;
+    this.#count(gone.subnetId, gone.state, -1);
     this.#sorted = undefined;
   }
 
-  #count(l: Lease, delta: number): void {
-    let c = this.#counts.get(l.subnetId);
-    if (c === undefined) this.#counts.set(l.subnetId, c = zeroCounts());
-    c[l.state] += delta;
-  }
-
-  #unindexClient(l: Lease): void {
-    const ips = this.#byClient.get(l.clientKey);
-    if (ips === l.ip) this.#byClient.delete(l.clientKey);
-    if (ips === undefined || typeof ips === "number") return;
-    const rest = ips.filter((ip) => ip !== l.ip);
-    this.#byClient.set(l.clientKey, rest.length === 1 ? rest[0] as Ipv4 : rest);
+  #count(subnetId: number, state: BindingState, delta: number): void {
+    let c = this.#counts.get(subnetId);
+    if (c === undefined) this.#counts.set(subnetId, c = zeroCounts());
+    c[state] += delta;
   }
 
   #compactLog(): void {
+    const t = this.#table;
     const seqs: number[] = [];
     const ips: Ipv4[] = [];
     for (let i = 0; i < this.#logSeq.length; i++) {
       const ip = this.#logIp[i] as Ipv4;
-      if (this.#records.get(ip)?.seq === this.#logSeq[i]) {
+      const slot = t.slotOf(ip);
+      if (slot >= 0 && t.seqAt(slot) === this.#logSeq[i]) {
         seqs.push(this.#logSeq[i] as number);
         ips.push(ip);
       }
@@ -311,9 +313,12 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   #rebuildLog(): void {
-    const live = [...this.#records.values()].sort((a, b) => a.seq - b.seq);
-    this.#logSeq = live.map((l) => l.seq);
-    this.#logIp = live.map((l) => l.ip);
+    const t = this.#table;
+    const slots: number[] = [];
+    t.forEachSlot((slot) => slots.push(slot));
+    slots.sort((a, b) => t.seqAt(a) - t.seqAt(b));
+    this.#logSeq = slots.map((slot) => t.seqAt(slot));
+    this.#logIp = slots.map((slot) => t.ipAt(slot));
     this.#logValid = true;
   }
 }
