@@ -160,7 +160,13 @@ export class LeaseTable {
         clientKey = text.slice(e + 1);
       }
     } else if (text !== undefined) {
-      [hwAddr, clientId, hostname, vendorClass, relayInfo] = text as [string, string, string, string, string];
+      [hwAddr, clientId, hostname, vendorClass, relayInfo] = text as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
       clientKey = text[5] ?? "";
     }
     const hwType = this.#hwType[slot] as number;
