@@ -18,7 +18,7 @@ import type { Decision, Destination } from "./dhcp/decision.ts";
 import { handle } from "./dhcp/handle.ts";
 import { reclaimExpired } from "./dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "./wire/dhcp_message.ts";
-import { formatIpv4 } from "./wire/ipv4.ts";
+import { broadcastOf, formatIpv4 } from "./wire/ipv4.ts";
 
 /** RFC 2132 §9.6 message type values, by index. */
 const MESSAGE_NAMES: readonly string[] = [
@@ -72,8 +72,13 @@ export class DhcpServer {
   #reclaimTimer: { cancel(): void } | undefined;
   readonly #logLimiter = new Map<string, { windowStartMs: number; n: number }>();
 
+  readonly #broadcastIp: string;
+
   constructor(deps: ServerDeps) {
     this.#d = deps;
+    const direct = deps.config.subnets.find((s) => s.direct);
+    this.#broadcastIp = deps.config.dhcp.broadcastAddress ??
+      (direct === undefined ? "255.255.255.255" : formatIpv4(broadcastOf(direct.cidr)));
   }
 
   /** Serves until stop(); resolves when the socket closes. */
@@ -212,7 +217,7 @@ export class DhcpServer {
       case "link-unicast":
         // No raw sockets: "If unicasting is not possible, the message MAY be sent as an IP
         // broadcast" (RFC 2131 §4.1).
-        return { ip: dhcp.broadcastAddress, port: dhcp.clientPort };
+        return { ip: this.#broadcastIp, port: dhcp.clientPort };
     }
   }
 

@@ -36,7 +36,9 @@ export function buildConfig(raw: RawConfig): Config {
       address: raw.dhcp.listen_address,
       port: raw.dhcp.port,
       clientPort: raw.dhcp.client_port,
-      broadcastAddress: raw.dhcp.broadcast_address,
+      ...(raw.dhcp.broadcast_address === undefined
+        ? {}
+        : { broadcastAddress: raw.dhcp.broadcast_address }),
       ...(raw.dhcp.interface === undefined ? {} : { interface: raw.dhcp.interface }),
     },
     authoritative: raw.authoritative,

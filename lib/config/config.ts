@@ -59,8 +59,12 @@ export interface DhcpListenConfig {
   readonly clientPort: number;
   /** Interface of the directly attached segment (for logs/status and broadcast routing). */
   readonly interface?: string;
-  /** Address that broadcasts to the directly attached segment go to. */
-  readonly broadcastAddress: string;
+  /**
+   * Where broadcasts to the directly attached segment go. Unset: the direct subnet's directed
+   * broadcast (e.g. 192.0.2.255), which leaves by that subnet's interface whatever the routing
+   * table says; 255.255.255.255 would follow the default route, or fail without one.
+   */
+  readonly broadcastAddress?: string;
 }
 
 export interface FailoverConfig {

@@ -44,7 +44,7 @@ const dhcp = z.strictObject({
   port: port.default(67),
   client_port: port.default(68),
   interface: z.string().min(1).optional(),
-  broadcast_address: z.string().default("255.255.255.255"),
+  broadcast_address: z.string().optional(),
 });
 
 const http = z.strictObject({

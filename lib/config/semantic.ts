@@ -39,7 +39,9 @@ function checkServerId(text: string, report: Reporter): Ipv4 | undefined {
 function checkListen(raw: RawConfig, report: Reporter): void {
   const { dhcp, http } = raw;
   checkAddress(dhcp.listen_address, "dhcp.listen_address", report, 'the bind address ("0.0.0.0")');
-  checkAddress(dhcp.broadcast_address, "dhcp.broadcast_address", report, "the broadcast address");
+  if (dhcp.broadcast_address !== undefined) {
+    checkAddress(dhcp.broadcast_address, "dhcp.broadcast_address", report, "the broadcast address");
+  }
   if (dhcp.port === dhcp.client_port) {
     report.error(
       "dhcp.client_port",

@@ -4,8 +4,9 @@
  *
  * Why columns: a Lease object costs about 480 bytes in V8 (17 fields, a boxed HeapNumber for
  * each epoch-second time above 2^30, a string header per text field, Map entries). Here a record
- * is a slot: numbers in typed arrays, the text fields joined into ONE string, the client key not
- * stored when it is derivable (RFC 2131 §4.2 keys, client_key.ts: "id:" + option 61 hex, or
+ * is a slot: its numbers in one 64-byte row of a Float64Array (one cache line or two per read,
+ * where a column per field would cost a cache miss per field), its text fields joined into ONE
+ * string, the client key not stored when it is derivable (RFC 2131 §4.2 keys, client_key.ts: "id:" + option 61 hex, or
  * "hw:" + htype + chaddr hex), and both indexes (address -> slot, client key -> slots) in
  * SlotHash tables of plain uint32 cells. scripts/bench_memory.ts measures the result.
  *
@@ -18,19 +19,34 @@ import { SlotHash, stringHash } from "./slot_hash.ts";
 
 const STATE_CODE = new Map<string, number>(BINDING_STATES.map((s, i) => [s, i]));
 
-/** flags bits. */
-const USED = 1;
-const PENDING = 2;
-/** bits 2-3: how the client key is kept. */
-const KEY_SHIFT = 2;
+/**
+ * Row layout: eight float64 per slot. WORD packs the small fields: hwType (bits 0-7, a DHCP
+ * htype is one octet; any other integer goes to oddHwType), state (bits 8-10) and flags.
+ */
+const STRIDE = 8;
+const SUBNET = 0;
+const WORD = 1;
+const START = 2;
+const END = 3;
+const CLTT = 4;
+const ACKED_POTENTIAL_END = 5;
+const POTENTIAL_END = 6;
+const SEQ = 7;
+
+const STATE_SHIFT = 8;
+const USED = 1 << 11;
+const PENDING = 1 << 12;
+const ODD_HW_TYPE = 1 << 13;
+/** bits 14-15: how the client key is kept. */
+const KEY_SHIFT = 14;
 const KEY_MASK = 3 << KEY_SHIFT;
 const KEY_NONE = 0 << KEY_SHIFT; // ""
-const KEY_HW = 1 << KEY_SHIFT; // "hw:" + 2-digit hex hwType + ":" + hwAddr
+const KEY_HW = 1 << KEY_SHIFT; // "hw:" + 2-digit hex hwType + ":" + hwAddr (client_key.ts)
 const KEY_ID = 2 << KEY_SHIFT; // "id:" + clientId
 const KEY_STORED = 3 << KEY_SHIFT; // last field of the text
 
-/** Separates the text fields inside one string; a record whose text holds it is kept split. */
-const SEP = "\u0000";
+/** Text fields, in the order they are packed. */
+const TEXT_FIELDS = 5;
 
 function hwKey(hwType: number, hwAddr: string): string {
   return `hw:${hwType.toString(16).padStart(2, "0")}:${hwAddr}`;
@@ -46,32 +62,20 @@ function keyKind(l: Lease): number {
   return KEY_STORED;
 }
 
-/** Growable Float64 column. */
-function grownF64(a: Float64Array, cap: number): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(cap);
-  b.set(a);
-  return b;
-}
-
 export class LeaseTable {
   #cap = 0;
+  #rows = new Float64Array(0);
+  /** Address per slot (reads by address already know it; byClient and iteration do not). */
   #ip = new Uint32Array(0);
-  #state = new Uint8Array(0);
-  #flags = new Uint8Array(0);
-  #subnetId = new Float64Array(0);
-  #hwType = new Float64Array(0);
-  #startSec = new Float64Array(0);
-  #endSec = new Float64Array(0);
-  #clttSec = new Float64Array(0);
-  #ackedPotentialEndSec = new Float64Array(0);
-  #potentialEndSec = new Float64Array(0);
-  #seq = new Float64Array(0);
   /**
-   * Text fields per slot: hwAddr, clientId, hostname, vendorClass, relayInfo (and clientKey when
-   * KEY_STORED) joined by SEP into one flat string (one string header instead of six); an array
-   * when a field itself contains SEP; undefined when every field is empty.
+   * Text per slot: five length characters, then hwAddr, clientId, hostname, vendorClass,
+   * relayInfo (and clientKey when KEY_STORED) in one flat string, one string header instead of
+   * six and no scanning to split it; an array when a field is longer than 0xffff; undefined when
+   * every field is empty.
    */
   #text: (string | readonly string[] | undefined)[] = [];
+  /** hwType of slots whose hwType is not an octet (never, from a real DHCP packet). */
+  readonly #oddHwType = new Map<number, number>();
   /** Slots below this have been used; freed ones are reused first. */
   #top = 0;
   #free: number[] = [];
@@ -89,7 +93,7 @@ export class LeaseTable {
 
   get(ip: Ipv4): Lease | undefined {
     const slot = this.#byIp.get(ip);
-    return slot < 0 ? undefined : this.lease(slot);
+    return slot < 0 ? undefined : this.#lease(slot, ip);
   }
 
   ipAt(slot: number): Ipv4 {
@@ -97,21 +101,22 @@ export class LeaseTable {
   }
 
   seqAt(slot: number): number {
-    return this.#seq[slot] as number;
+    return this.#rows[slot * STRIDE + SEQ] as number;
   }
 
   subnetAt(slot: number): number {
-    return this.#subnetId[slot] as number;
+    return this.#rows[slot * STRIDE + SUBNET] as number;
   }
 
   stateAt(slot: number): BindingState {
-    return BINDING_STATES[this.#state[slot] as number] as BindingState;
+    const word = this.#rows[slot * STRIDE + WORD] as number;
+    return BINDING_STATES[(word >>> STATE_SHIFT) & 7] as BindingState;
   }
 
   /** Calls fn with the slot of every record. */
   forEachSlot(fn: (slot: number) => void): void {
-    const flags = this.#flags;
-    for (let s = 0; s < this.#top; s++) if ((flags[s] as number) & USED) fn(s);
+    const rows = this.#rows;
+    for (let s = 0; s < this.#top; s++) if ((rows[s * STRIDE + WORD] as number) & USED) fn(s);
   }
 
   /** Slots of the records whose clientKey is key ("" matches nothing). */
@@ -119,23 +124,20 @@ export class LeaseTable {
     const out: number[] = [];
     if (key === "") return out;
     this.#byClient.forEach(stringHash(key), (slot) => {
-      if (this.clientKeyAt(slot) === key) out.push(slot);
+      if (this.#clientKeyAt(slot) === key) out.push(slot);
     });
     return out;
   }
 
-  clientKeyAt(slot: number): string {
-    const kind = (this.#flags[slot] as number) & KEY_MASK;
-    if (kind === KEY_NONE) return "";
-    const f = this.#fields(slot);
-    if (kind === KEY_HW) return hwKey(this.#hwType[slot] as number, f[0] as string);
-    if (kind === KEY_ID) return "id:" + (f[1] as string);
-    return f[5] as string;
-  }
-
   /** The record in a slot, as a fresh object. */
   lease(slot: number): Lease {
-    const flags = this.#flags[slot] as number;
+    return this.#lease(slot, this.#ip[slot] as Ipv4);
+  }
+
+  #lease(slot: number, ip: Ipv4): Lease {
+    const rows = this.#rows;
+    const r = slot * STRIDE;
+    const word = rows[r + WORD] as number;
     const text = this.#text[slot];
     let hwAddr = "";
     let clientId = "";
@@ -144,21 +146,18 @@ export class LeaseTable {
     let relayInfo = "";
     let clientKey = "";
     if (typeof text === "string") {
-      // Five separators at most: indexOf + slice beats split() (no array).
-      const a = text.indexOf(SEP);
-      const b = text.indexOf(SEP, a + 1);
-      const c = text.indexOf(SEP, b + 1);
-      const d = text.indexOf(SEP, c + 1);
-      const e = text.indexOf(SEP, d + 1);
-      hwAddr = text.slice(0, a);
-      clientId = text.slice(a + 1, b);
-      hostname = text.slice(b + 1, c);
-      vendorClass = text.slice(c + 1, d);
-      if (e < 0) relayInfo = text.slice(d + 1);
-      else {
-        relayInfo = text.slice(d + 1, e);
-        clientKey = text.slice(e + 1);
-      }
+      let at = TEXT_FIELDS;
+      let end = at + text.charCodeAt(0);
+      hwAddr = text.slice(at, end);
+      end = (at = end) + text.charCodeAt(1);
+      clientId = text.slice(at, end);
+      end = (at = end) + text.charCodeAt(2);
+      hostname = text.slice(at, end);
+      end = (at = end) + text.charCodeAt(3);
+      vendorClass = text.slice(at, end);
+      end = (at = end) + text.charCodeAt(4);
+      relayInfo = text.slice(at, end);
+      if ((word & KEY_MASK) === KEY_STORED) clientKey = text.slice(end);
     } else if (text !== undefined) {
       [hwAddr, clientId, hostname, vendorClass, relayInfo] = text as [
         string,
@@ -167,10 +166,10 @@ export class LeaseTable {
         string,
         string,
       ];
-      clientKey = text[5] ?? "";
+      clientKey = text[TEXT_FIELDS] ?? "";
     }
-    const hwType = this.#hwType[slot] as number;
-    switch (flags & KEY_MASK) {
+    const hwType = word & ODD_HW_TYPE ? this.#oddHwType.get(slot) as number : word & 0xff;
+    switch (word & KEY_MASK) {
       case KEY_HW:
         clientKey = hwKey(hwType, hwAddr);
         break;
@@ -179,9 +178,9 @@ export class LeaseTable {
         break;
     }
     return {
-      ip: this.#ip[slot] as Ipv4,
-      subnetId: this.#subnetId[slot] as number,
-      state: BINDING_STATES[this.#state[slot] as number] as BindingState,
+      ip,
+      subnetId: rows[r + SUBNET] as number,
+      state: BINDING_STATES[(word >>> STATE_SHIFT) & 7] as BindingState,
       clientKey,
       hwType,
       hwAddr,
@@ -189,67 +188,72 @@ export class LeaseTable {
       hostname,
       vendorClass,
       relayInfo,
-      startSec: this.#startSec[slot] as number,
-      endSec: this.#endSec[slot] as number,
-      clttSec: this.#clttSec[slot] as number,
-      ackedPotentialEndSec: this.#ackedPotentialEndSec[slot] as number,
-      potentialEndSec: this.#potentialEndSec[slot] as number,
-      pendingUpdate: (flags & PENDING) !== 0,
-      seq: this.#seq[slot] as number,
+      startSec: rows[r + START] as number,
+      endSec: rows[r + END] as number,
+      clttSec: rows[r + CLTT] as number,
+      ackedPotentialEndSec: rows[r + ACKED_POTENTIAL_END] as number,
+      potentialEndSec: rows[r + POTENTIAL_END] as number,
+      pendingUpdate: (word & PENDING) !== 0,
+      seq: rows[r + SEQ] as number,
     };
   }
 
+  #clientKeyAt(slot: number): string {
+    const word = this.#rows[slot * STRIDE + WORD] as number;
+    return (word & KEY_MASK) === KEY_NONE ? "" : this.lease(slot).clientKey;
+  }
+
   /**
-   * Stores l (a validated record) under seq, replacing the record at its address. Returns the
-   * slot and whether the address is new.
+   * Stores l (a validated record) under seq, replacing the record at its address. Returns
+   * whether the address is new.
    */
-  put(l: Lease, seq: number): { slot: number; added: boolean } {
+  put(l: Lease, seq: number): boolean {
     let slot = this.#byIp.get(l.ip);
     const added = slot < 0;
-    const kind = keyKind(l);
     let wasIndexed = false;
     if (added) {
       slot = this.#alloc();
       this.#byIp.add(l.ip, slot);
     } else {
-      const oldKey = this.clientKeyAt(slot);
+      const oldKey = this.#clientKeyAt(slot);
       wasIndexed = oldKey === l.clientKey;
       if (!wasIndexed && oldKey !== "") this.#byClient.remove(stringHash(oldKey), slot);
     }
+    const kind = keyKind(l);
+    const octet = l.hwType >= 0 && l.hwType <= 0xff && !Object.is(l.hwType, -0);
+    if (octet) this.#oddHwType.delete(slot);
+    else this.#oddHwType.set(slot, l.hwType);
+    const rows = this.#rows;
+    const r = slot * STRIDE;
+    rows[r + SUBNET] = l.subnetId;
+    rows[r + WORD] = (octet ? l.hwType : ODD_HW_TYPE) |
+      (STATE_CODE.get(l.state) as number) << STATE_SHIFT | USED |
+      (l.pendingUpdate ? PENDING : 0) | kind;
+    rows[r + START] = l.startSec;
+    rows[r + END] = l.endSec;
+    rows[r + CLTT] = l.clttSec;
+    rows[r + ACKED_POTENTIAL_END] = l.ackedPotentialEndSec;
+    rows[r + POTENTIAL_END] = l.potentialEndSec;
+    rows[r + SEQ] = seq;
     this.#ip[slot] = l.ip;
-    this.#state[slot] = STATE_CODE.get(l.state) as number;
-    this.#flags[slot] = USED | (l.pendingUpdate ? PENDING : 0) | kind;
-    this.#subnetId[slot] = l.subnetId;
-    this.#hwType[slot] = l.hwType;
-    this.#startSec[slot] = l.startSec;
-    this.#endSec[slot] = l.endSec;
-    this.#clttSec[slot] = l.clttSec;
-    this.#ackedPotentialEndSec[slot] = l.ackedPotentialEndSec;
-    this.#potentialEndSec[slot] = l.potentialEndSec;
-    this.#seq[slot] = seq;
     this.#text[slot] = packText(l, kind === KEY_STORED);
     if (!wasIndexed && l.clientKey !== "") this.#byClient.add(stringHash(l.clientKey), slot);
-    return { slot, added };
+    return added;
   }
 
-  /** Removes the record at ip; returns its slot's former state and subnet, or undefined. */
+  /** Removes the record at ip; returns its former subnet and state, or undefined. */
   delete(ip: Ipv4): { subnetId: number; state: BindingState } | undefined {
     const slot = this.#byIp.get(ip);
     if (slot < 0) return undefined;
-    const key = this.clientKeyAt(slot);
+    const key = this.#clientKeyAt(slot);
     if (key !== "") this.#byClient.remove(stringHash(key), slot);
     this.#byIp.remove(ip, slot);
     const gone = { subnetId: this.subnetAt(slot), state: this.stateAt(slot) };
-    this.#flags[slot] = 0;
+    this.#rows[slot * STRIDE + WORD] = 0;
     this.#text[slot] = undefined;
+    this.#oddHwType.delete(slot);
     this.#free.push(slot);
     return gone;
-  }
-
-  #fields(slot: number): readonly string[] {
-    const text = this.#text[slot];
-    if (text === undefined) return ["", "", "", "", ""];
-    return typeof text === "string" ? text.split(SEP) : text;
   }
 
   #alloc(): number {
@@ -260,34 +264,35 @@ export class LeaseTable {
   }
 
   #grow(): void {
-    // 1.5x growth: the columns are the bulk of the index, so overshoot costs real memory.
+    // 1.5x growth: the rows are the bulk of the index, so overshoot costs real memory.
     const cap = Math.max(1024, Math.ceil(this.#cap * 1.5));
+    const rows = new Float64Array(cap * STRIDE);
+    rows.set(this.#rows);
+    this.#rows = rows;
     const ip = new Uint32Array(cap);
     ip.set(this.#ip);
     this.#ip = ip;
-    const state = new Uint8Array(cap);
-    state.set(this.#state);
-    this.#state = state;
-    const flags = new Uint8Array(cap);
-    flags.set(this.#flags);
-    this.#flags = flags;
-    this.#subnetId = grownF64(this.#subnetId, cap);
-    this.#hwType = grownF64(this.#hwType, cap);
-    this.#startSec = grownF64(this.#startSec, cap);
-    this.#endSec = grownF64(this.#endSec, cap);
-    this.#clttSec = grownF64(this.#clttSec, cap);
-    this.#ackedPotentialEndSec = grownF64(this.#ackedPotentialEndSec, cap);
-    this.#potentialEndSec = grownF64(this.#potentialEndSec, cap);
-    this.#seq = grownF64(this.#seq, cap);
     this.#cap = cap;
   }
 }
 
-/** One flat string of the text fields (Array.join builds a flat string, not a rope). */
+/** The text of a record as one flat string (Array.join builds a flat string, not a rope). */
 function packText(l: Lease, withKey: boolean): string | readonly string[] | undefined {
-  const fields = [l.hwAddr, l.clientId, l.hostname, l.vendorClass, l.relayInfo];
+  const { hwAddr, clientId, hostname, vendorClass, relayInfo } = l;
+  if (
+    !withKey && hwAddr === "" && clientId === "" && hostname === "" && vendorClass === "" &&
+    relayInfo === ""
+  ) return undefined;
+  const fields = [hwAddr, clientId, hostname, vendorClass, relayInfo];
   if (withKey) fields.push(l.clientKey);
-  if (fields.some((f) => f.includes(SEP))) return fields;
-  if (!withKey && fields.every((f) => f === "")) return undefined;
-  return fields.join(SEP);
+  if (fields.some((f) => f.length > 0xffff)) return fields;
+  const lengths = String.fromCharCode(
+    hwAddr.length,
+    clientId.length,
+    hostname.length,
+    vendorClass.length,
+    relayInfo.length,
+  );
+  fields.unshift(lengths);
+  return fields.join("");
 }

@@ -256,8 +256,7 @@ export class MemoryLeaseStore implements LeaseStore {
     const t = this.#table;
     const old = t.slotOf(l.ip);
     if (old >= 0) this.#count(t.subnetAt(old), t.stateAt(old), -1);
-    const { added } = t.put(l, seq);
-    if (added) this.#addSorted(l.ip);
+    if (t.put(l, seq)) this.#addSorted(l.ip);
     this.#count(l.subnetId, l.state, 1);
     if (log && this.#logValid) {
       this.#logSeq.push(seq);

@@ -22,11 +22,12 @@ const DIRECT_POOL = "10.10.0.100-10.10.0.150";
 const SPEC: ServerSpec = {
   serverId: "10.10.0.2",
   iface: "veth-s",
-  // A plain UDP socket cannot pin 255.255.255.255 to an interface (no SO_BINDTODEVICE in Deno):
-  // with no default route the kernel answers ENETUNREACH, and with one the broadcast would
-  // leave through the default route's interface. The directed broadcast of the segment is
-  // routed by its connected route to the right interface, and clients take it as broadcast.
-  broadcastAddress: Deno.env.get("TDM_E2E_BROADCAST") ?? "10.10.0.255",
+  // No broadcast_address: Tandem sends broadcasts to the direct subnet's directed broadcast
+  // (10.10.0.255), which its connected route takes out of the right interface; a plain UDP
+  // socket cannot pin 255.255.255.255 to an interface. TDM_E2E_BROADCAST overrides it.
+  ...(Deno.env.get("TDM_E2E_BROADCAST") === undefined
+    ? {}
+    : { broadcastAddress: Deno.env.get("TDM_E2E_BROADCAST")! }),
   subnets: [
     { cidr: "10.20.0.0/24", routers: ["10.20.0.1"], pools: ["10.20.0.100-10.20.0.200"] },
     { cidr: "10.10.0.0/24", direct: true, routers: ["10.10.0.1"], pools: [DIRECT_POOL] },

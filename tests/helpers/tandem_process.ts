@@ -71,7 +71,7 @@ export function tandemToml(spec: ServerSpec, stateDir: string): string {
     `port = 67`,
     `client_port = 68`,
     `interface = ${q(spec.iface)}`,
-    `broadcast_address = ${q(spec.broadcastAddress ?? "255.255.255.255")}`,
+    spec.broadcastAddress === undefined ? "" : `broadcast_address = ${q(spec.broadcastAddress)}`,
     ``,
     `[lease]`,
     `default_sec = ${lease}`,
