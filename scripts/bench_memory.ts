@@ -4,13 +4,18 @@
  * writer's heap does not count) and prints RSS and heap after open, after get() on every
  * address, and get()/byClient() latency. Prints numbers; asserts nothing.
  *
- *   scripts/deno run --allow-all scripts/bench_memory.ts [--count N] [--keep]
+ *   scripts/deno run --allow-all scripts/bench_memory.ts [--count N] [--keep] [--db FILE]
+ *     [--idle SEC] [--child-v8-flags=--max-semi-space-size=1,...]
+ *
+ * --db reuses a file written by an earlier run (--keep prints its path); --idle adds a reading
+ * after the measured process has sat idle that long; --child-v8-flags passes
+ * V8 flags to the measured process (to see what heap sizing flags would do for the server).
  *
  * The child runs with only --allow-read --allow-write --allow-env --allow-sys, as the server's
- * store would. "RSS" is VmRSS from /proc/self/status; "peak" is VmHWM (the high-water mark,
- * which is what hydration garbage costs: the V8 heap does not give pages back quickly).
+ * store would. "RSS" is VmRSS; "peak" is the child's VmHWM (high-water mark) read by the parent
+ * from /proc/<pid>/status just before the child exits: hydration garbage costs peak, and the V8
+ * heap does not give pages back quickly.
  */
-import process from "node:process";
 import { emptyLease, type Lease } from "../lib/lease/lease.ts";
 import type { LeaseOp } from "../lib/lease/ops.ts";
 import { SqliteLeaseStore } from "../lib/lease/sqlite_store.ts";
@@ -55,29 +60,23 @@ function realisticLease(i: number, nowSec: number): Lease {
 }
 
 /**
- * VmRSS / VmHWM from /proc/self/status; Deno asks for --allow-all to read /proc/self, so with
- * the child's narrower permissions this falls back to the same numbers from Deno.memoryUsage()
- * and getrusage (ru_maxrss, via node:process).
+ * VmRSS from /proc/self/status; Deno asks for --allow-all to read /proc/self, so with the
+ * child's narrower permissions this is the same number from Deno.memoryUsage().
  */
-function vm(): { rss: number; hwm: number } {
+function vmRss(): number {
   try {
     const text = Deno.readTextFileSync("/proc/self/status");
-    const kb = (k: string) =>
-      Number(new RegExp(`^${k}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0) * 1024;
-    return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+    return Number(/^VmRSS:\s+(\d+)/m.exec(text)?.[1] ?? 0) * 1024;
   } catch {
-    return { rss: Deno.memoryUsage().rss, hwm: process.resourceUsage().maxRSS * 1024 };
+    return Deno.memoryUsage().rss;
   }
 }
 
 function snapshot(label: string): Record<string, number | string> {
   const m = Deno.memoryUsage();
-  const v = vm();
   return {
     label,
-    rss: v.rss,
-    peak: v.hwm,
-    denoRss: m.rss,
+    rss: vmRss(),
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
     external: m.external,
@@ -85,7 +84,7 @@ function snapshot(label: string): Record<string, number | string> {
 }
 
 /** Child: open the file, measure. Prints one JSON line. */
-function child(path: string, count: number): void {
+async function child(path: string, count: number, idleSec: number): Promise<void> {
   const rows: Record<string, number | string>[] = [snapshot("before open")];
   const t0 = performance.now();
   const store = SqliteLeaseStore.open(path);
@@ -130,6 +129,12 @@ function child(path: string, count: number): void {
   const allMs = performance.now() - allStart;
   rows.push(snapshot("after latency runs"));
 
+  if (idleSec > 0) {
+    // An idle server: V8's memory reducer may shrink the heap after a few quiet seconds.
+    await new Promise((resolve) => setTimeout(resolve, idleSec * 1000));
+    rows.push(snapshot(`after ${idleSec} s idle`));
+  }
+
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc !== undefined) {
     gc();
@@ -151,61 +156,65 @@ function child(path: string, count: number): void {
     rows,
   }));
   store.close();
+  // Wait for the parent to read our VmHWM (it closes stdin).
+  const buf = new Uint8Array(1);
+  while ((Deno.stdin.readSync(buf) ?? null) !== null);
 }
 
-async function parent(count: number, keep: boolean): Promise<void> {
+async function parent(count: number, keep: boolean, db: string | undefined): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "tandem-bench-memory-" });
-  const path = `${dir}/leases.db`;
+  const path = db ?? `${dir}/leases.db`;
   try {
-    const writer = SqliteLeaseStore.open(path);
-    const nowSec = Math.floor(Date.now() / 1000);
-    const t0 = performance.now();
-    for (let i = 0; i < count; i += BATCH) {
-      const ops: LeaseOp[] = [];
-      for (let k = i; k < Math.min(i + BATCH, count); k++) {
-        ops.push({ kind: "put", lease: realisticLease(k, nowSec) });
-      }
-      writer.apply(ops);
-    }
-    const writeMs = performance.now() - t0;
-    writer.close(); // checkpoints the WAL into the main file
-    const fileMiB = Deno.statSync(path).size / 2 ** 20;
-    console.log(
-      `wrote ${count} leases in ${BATCH}-put batches: ${writeMs.toFixed(0)} ms; ` +
-        `file ${fileMiB.toFixed(1)} MiB (${path})`,
-    );
+    if (db === undefined) write(path, count);
+    else console.log(`reusing ${path}`);
 
     const deno = new URL("./deno", import.meta.url).pathname;
-    const out = await new Deno.Command(deno, {
+    const proc = new Deno.Command(deno, {
       args: [
         "run",
         "--allow-read",
         "--allow-write",
         "--allow-env",
         "--allow-sys",
-        "--v8-flags=--expose-gc",
+        `--v8-flags=--expose-gc${childV8Flags === undefined ? "" : `,${childV8Flags}`}`,
         new URL(import.meta.url).pathname,
         "--child",
         path,
         "--count",
         String(count),
+        "--idle",
+        String(idleSec),
       ],
+      stdin: "piped",
+      stdout: "piped",
       stderr: "inherit",
-    }).output();
-    if (!out.success) throw new Error("bench_memory child failed");
-    const r = JSON.parse(new TextDecoder().decode(out.stdout));
+    }).spawn();
+    // The child prints its report, then waits on stdin so that this process (which may read
+    // /proc/<pid>) can take its high-water mark VmHWM before it exits.
+    let text = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stdout) {
+      text += decoder.decode(chunk, { stream: true });
+      if (text.includes("\n")) break;
+    }
+    const status = Deno.readTextFileSync(`/proc/${proc.pid}/status`);
+    const peak = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0) * 1024;
+    await proc.stdin.close();
+    if (!(await proc.status).success) throw new Error("bench_memory child failed");
+    const r = JSON.parse(text.slice(0, text.indexOf("\n")));
     const mib = (b: number) => (b / 2 ** 20).toFixed(1).padStart(7);
     console.log(
       `fresh process: open ${r.openMs.toFixed(0)} ms, ${r.leases} leases ` +
         `(quick_check: ${r.quickCheck}); get() found ${r.found}/${count}`,
     );
-    console.log("MiB                            RSS    peak  heapUsed heapTotal external");
+    console.log("MiB                            RSS  heapUsed heapTotal external");
     for (const row of r.rows) {
       console.log(
-        `${String(row.label).padEnd(29)} ${mib(row.rss)} ${mib(row.peak)}   ${mib(row.heapUsed)}` +
+        `${String(row.label).padEnd(29)} ${mib(row.rss)}   ${mib(row.heapUsed)}` +
           `   ${mib(row.heapTotal)}  ${mib(row.external)}`,
       );
     }
+    console.log(`peak RSS (VmHWM) of the child: ${mib(peak)} MiB`);
     const before = r.rows[0].rss;
     const after = r.rows[2].rss;
     console.log(`store cost (RSS after get() of all - before open): ${mib(after - before)} MiB`);
@@ -219,6 +228,26 @@ async function parent(count: number, keep: boolean): Promise<void> {
   }
 }
 
+function write(path: string, count: number): void {
+  const writer = SqliteLeaseStore.open(path);
+  const nowSec = Math.floor(Date.now() / 1000);
+  const t0 = performance.now();
+  for (let i = 0; i < count; i += BATCH) {
+    const ops: LeaseOp[] = [];
+    for (let k = i; k < Math.min(i + BATCH, count); k++) {
+      ops.push({ kind: "put", lease: realisticLease(k, nowSec) });
+    }
+    writer.apply(ops);
+  }
+  const writeMs = performance.now() - t0;
+  writer.close(); // checkpoints the WAL into the main file
+  const fileMiB = Deno.statSync(path).size / 2 ** 20;
+  console.log(
+    `wrote ${count} leases in ${BATCH}-put batches: ${writeMs.toFixed(0)} ms; ` +
+      `file ${fileMiB.toFixed(1)} MiB (${path})`,
+  );
+}
+
 function argValue(name: string): string | undefined {
   const i = Deno.args.indexOf(name);
   return i >= 0 ? Deno.args[i + 1] : undefined;
@@ -226,5 +255,8 @@ function argValue(name: string): string | undefined {
 
 const count = Number(argValue("--count") ?? 100_000);
 const childPath = argValue("--child");
-if (childPath !== undefined) child(childPath, count);
-else await parent(count, Deno.args.includes("--keep"));
+const childV8Flags = Deno.args.find((a) => a.startsWith("--child-v8-flags="))
+  ?.slice("--child-v8-flags=".length);
+const idleSec = Number(argValue("--idle") ?? 0);
+if (childPath !== undefined) await child(childPath, count, idleSec);
+else await parent(count, Deno.args.includes("--keep"), argValue("--db"));

@@ -48,8 +48,15 @@ const KEY_STORED = 3 << KEY_SHIFT; // last field of the text
 /** Text fields, in the order they are packed. */
 const TEXT_FIELDS = 5;
 
+/** "hw:00:" .. "hw:ff:": the prefixes of client_key.ts's htype + chaddr keys. */
+const HW_PREFIX: readonly string[] = Array.from(
+  { length: 256 },
+  (_, t) => `hw:${t.toString(16).padStart(2, "0")}:`,
+);
+
 function hwKey(hwType: number, hwAddr: string): string {
-  return `hw:${hwType.toString(16).padStart(2, "0")}:${hwAddr}`;
+  const prefix = HW_PREFIX[hwType] ?? `hw:${hwType.toString(16).padStart(2, "0")}:`;
+  return prefix + hwAddr;
 }
 
 function keyKind(l: Lease): number {
@@ -79,8 +86,8 @@ export class LeaseTable {
   /** Slots below this have been used; freed ones are reused first. */
   #top = 0;
   #free: number[] = [];
-  readonly #byIp = new SlotHash(10);
-  readonly #byClient = new SlotHash(10);
+  readonly #byIp = new SlotHash(1024);
+  readonly #byClient = new SlotHash(1024);
 
   get size(): number {
     return this.#byIp.size;
@@ -256,6 +263,13 @@ export class LeaseTable {
     return gone;
   }
 
+  /** Makes room for records in total without growing (hydration knows the row count). */
+  reserve(records: number): void {
+    if (records > this.#cap) this.#grow(records);
+    this.#byIp.reserve(records);
+    this.#byClient.reserve(records);
+  }
+
   #alloc(): number {
     const reused = this.#free.pop();
     if (reused !== undefined) return reused;
@@ -263,9 +277,9 @@ export class LeaseTable {
     return this.#top++;
   }
 
-  #grow(): void {
+  #grow(minCap = 0): void {
     // 1.5x growth: the rows are the bulk of the index, so overshoot costs real memory.
-    const cap = Math.max(1024, Math.ceil(this.#cap * 1.5));
+    const cap = Math.max(1024, minCap, Math.ceil(this.#cap * 1.5));
     const rows = new Float64Array(cap * STRIDE);
     rows.set(this.#rows);
     this.#rows = rows;

@@ -242,6 +242,17 @@ export class MemoryLeaseStore implements LeaseStore {
     return true;
   }
 
+  /** Makes room for this many records at once (before restoring them, to avoid regrowth). */
+  reserve(records: number): void {
+    this.#table.reserve(records);
+    const s = this.#sorted;
+    if (s !== undefined && s.length < records) {
+      const grown = new Uint32Array(records);
+      grown.set(s.subarray(0, this.#sortedLength));
+      this.#sorted = grown;
+    }
+  }
+
   /** Loads a stored metadata value (for a store hydrating this index). */
   restoreMeta(key: string, value: string): void {
     this.#meta.set(key, value);

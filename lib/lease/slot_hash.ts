@@ -2,7 +2,9 @@
  * An open-addressing hash table from a uint32 key to a slot number (uint32), in one
  * Uint32Array of [key, slot + 1] pairs: no object, no boxed number and no Map entry per record,
  * which is what lets the lease index hold 100,000 records in a few MiB (bench_memory.ts).
- * Linear probing with backward-shift deletion (no tombstones), load factor at most 3/4.
+ * Linear probing with backward-shift deletion (no tombstones), load factor at most 3/4; any
+ * capacity (a key's home cell is its mixed hash scaled to the capacity), so that growing or
+ * reserving for 100,000 records does not round up to 262,144 cells.
  *
  * Keys may repeat (a multimap): the client index stores a hash of the client key, and several
  * records of one client, or two clients whose keys collide, share a key; callers check each
@@ -13,54 +15,56 @@ const EMPTY = 0;
 export class SlotHash {
   /** [key0, slot0 + 1, key1, slot1 + 1, ...]; slot + 1 === 0 marks an empty cell. */
   #cells: Uint32Array;
-  #mask: number;
-  #shift: number;
+  /** Number of cells. */
+  #cap: number;
   #count = 0;
 
-  constructor(initialBits = 4) {
-    this.#cells = new Uint32Array(2 << initialBits);
-    this.#mask = (1 << initialBits) - 1;
-    this.#shift = 32 - initialBits;
+  constructor(initialCells = 16) {
+    this.#cap = initialCells;
+    this.#cells = new Uint32Array(2 * initialCells);
   }
 
   get size(): number {
     return this.#count;
   }
 
-  /** Home cell of a key: Fibonacci hashing spreads clustered keys (consecutive addresses). */
+  /**
+   * Home cell of a key: Fibonacci hashing spreads clustered keys (consecutive addresses), and
+   * multiply-high maps the 32-bit hash onto [0, cap) without a power-of-two capacity.
+   */
   #home(key: number): number {
-    return Math.imul(key, 0x9e3779b1) >>> this.#shift;
+    return Math.floor(((Math.imul(key, 0x9e3779b1) >>> 0) * this.#cap) / 4294967296);
   }
 
   /** The slot stored under key, or -1 (for keys stored once). */
   get(key: number): number {
     const cells = this.#cells;
-    const mask = this.#mask;
+    const cap = this.#cap;
     let i = this.#home(key);
     for (;;) {
       const v = cells[2 * i + 1] as number;
       if (v === EMPTY) return -1;
       if (cells[2 * i] === key) return v - 1;
-      i = (i + 1) & mask;
+      if (++i === cap) i = 0;
     }
   }
 
   /** Calls fn with every slot stored under key. */
   forEach(key: number, fn: (slot: number) => void): void {
     const cells = this.#cells;
-    const mask = this.#mask;
+    const cap = this.#cap;
     let i = this.#home(key);
     for (;;) {
       const v = cells[2 * i + 1] as number;
       if (v === EMPTY) return;
       if (cells[2 * i] === key) fn(v - 1);
-      i = (i + 1) & mask;
+      if (++i === cap) i = 0;
     }
   }
 
   /** Adds (key, slot); the caller makes sure the pair is not already present. */
   add(key: number, slot: number): void {
-    if ((this.#count + 1) * 4 > (this.#mask + 1) * 3) this.#grow();
+    if ((this.#count + 1) * 4 > this.#cap * 3) this.#rehash(Math.ceil(this.#cap * 1.5));
     this.#insert(key >>> 0, slot);
     this.#count++;
   }
@@ -68,20 +72,20 @@ export class SlotHash {
   /** Removes the pair (key, slot) if present. */
   remove(key: number, slot: number): void {
     const cells = this.#cells;
-    const mask = this.#mask;
+    const cap = this.#cap;
     let i = this.#home(key);
     for (;;) {
       const v = cells[2 * i + 1] as number;
       if (v === EMPTY) return;
       if (cells[2 * i] === key && v === slot + 1) break;
-      i = (i + 1) & mask;
+      if (++i === cap) i = 0;
     }
     // Backward-shift: pull later entries of the probe run into the hole where that keeps them
     // reachable from their home cell.
     let hole = i;
     let j = i;
     for (;;) {
-      j = (j + 1) & mask;
+      if (++j === cap) j = 0;
       const v = cells[2 * j + 1] as number;
       if (v === EMPTY) break;
       const home = this.#home(cells[2 * j] as number);
@@ -98,21 +102,26 @@ export class SlotHash {
     this.#count--;
   }
 
+  /** Grows now, once, so that entries in total fit without growing again. */
+  reserve(entries: number): void {
+    // Load 0.7 when full: short probe runs, and some room before the next growth.
+    const cells = Math.ceil(entries / 0.7);
+    if (entries * 4 > this.#cap * 3) this.#rehash(cells);
+  }
+
   #insert(key: number, slot: number): void {
     const cells = this.#cells;
-    const mask = this.#mask;
+    const cap = this.#cap;
     let i = this.#home(key);
-    while (cells[2 * i + 1] !== EMPTY) i = (i + 1) & mask;
+    while (cells[2 * i + 1] !== EMPTY) if (++i === cap) i = 0;
     cells[2 * i] = key;
     cells[2 * i + 1] = slot + 1;
   }
 
-  #grow(): void {
+  #rehash(cells: number): void {
     const old = this.#cells;
-    const bits = 33 - this.#shift;
-    this.#cells = new Uint32Array(2 << bits);
-    this.#mask = (1 << bits) - 1;
-    this.#shift = 32 - bits;
+    this.#cells = new Uint32Array(2 * cells);
+    this.#cap = cells;
     for (let i = 0; i < old.length; i += 2) {
       const v = old[i + 1] as number;
       if (v !== EMPTY) this.#insert(old[i] as number, v - 1);

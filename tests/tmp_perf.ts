@@ -1,0 +1,71 @@
+import { handle } from "../lib/dhcp/handle.ts";
+import { STANDALONE_SCOPE } from "../lib/dhcp/scope.ts";
+import { SqliteLeaseStore } from "../lib/lease/sqlite_store.ts";
+import { PendingView } from "../lib/lease/pending_view.ts";
+import { decodeDhcp, encodeDhcp } from "../lib/wire/dhcp_message.ts";
+import { ipv4ToBytes, parseIpv4 } from "../lib/wire/ipv4.ts";
+import { MSG, OPT } from "../lib/wire/option_registry.ts";
+import { parseConfig } from "../lib/config/parse_config.ts";
+import { mac, request } from "./helpers/udp_relay_client.ts";
+const r = parseConfig(`server_id = "10.1.0.1"
+[[subnet]]
+cidr = "10.0.0.0/16"
+[subnet.options]
+routers = ["10.0.0.1"]
+[[subnet.pool]]
+range = "10.0.1.0-10.0.255.250"
+`);
+if (!r.ok) throw new Error(JSON.stringify(r.errors));
+const config = r.config;
+console.log(config.subnets.map((s) => [s.cidr, s.pools.map((p) => p.ranges)]));
+const dir = Deno.makeTempDirSync();
+const store = SqliteLeaseStore.open(dir + "/l.db");
+const giaddr = parseIpv4("10.0.0.1")!;
+const N = 20000;
+let nowSec = 1_700_000_000;
+const t0 = performance.now();
+let tHandle = 0, tApply = 0, tCodec = 0, acks = 0;
+for (let b = 0; b < N; b += 32) {
+  const view = new PendingView(store);
+  const ops = [];
+  for (let i = b; i < b + 32; i++) {
+    const c = performance.now();
+    const bytes = encodeDhcp(request(MSG.DISCOVER, mac(i), giaddr, i));
+    const p = decodeDhcp(bytes);
+    if (!p.ok) throw 1;
+    tCodec += performance.now() - c;
+    const h = performance.now();
+    const d = handle(p.packet, { config, leases: view, nowSec, scope: STANDALONE_SCOPE });
+    if (d.kind !== "reply") continue;
+    view.add(d.ops);
+    ops.push(...d.ops);
+    const req = request(MSG.REQUEST, mac(i), giaddr, i, [[
+      OPT.requestedIpAddress,
+      ipv4ToBytes(d.reply.yiaddr),
+    ], [OPT.serverIdentifier, ipv4ToBytes(config.serverId)]]);
+    const d2 = handle(req, { config, leases: view, nowSec, scope: STANDALONE_SCOPE });
+    tHandle += performance.now() - h;
+    if (d2.kind === "reply" && d2.replyType === "ACK") acks++;
+    if (d2.kind !== "drop") {
+      view.add(d2.ops);
+      ops.push(...d2.ops);
+    }
+    const e = performance.now();
+    encodeDhcp(d.reply);
+    if (d2.kind === "reply") encodeDhcp(d2.reply);
+    tCodec += performance.now() - e;
+  }
+  const a = performance.now();
+  store.apply(ops);
+  tApply += performance.now() - a;
+}
+const total = performance.now() - t0;
+console.log({
+  N,
+  acks,
+  totalMs: total.toFixed(0),
+  perDoraUs: (total * 1000 / N).toFixed(1),
+  handleMs: tHandle.toFixed(0),
+  applyMs: tApply.toFixed(0),
+  codecMs: tCodec.toFixed(0),
+});
