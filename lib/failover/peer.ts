@@ -47,6 +47,7 @@ export const SNAPSHOT_KEY = "failover.snapshot";
 const VENDOR_FINGERPRINT = 1;
 const BINDINGS_PER_MESSAGE = 64;
 const STARTUP_MS = 2000;
+const ACK_WRITE_DELAY_MS = 50;
 
 export interface PeerDeps {
   readonly config: Config;
@@ -79,6 +80,11 @@ export class FailoverPeer {
   #backoffMs = 100;
   readonly #timers = new Map<TimerKind, TimerHandle>();
   readonly #queue = new UpdateQueue();
+  /** ip -> seq of the version last sent in a BNDUPD. */
+  readonly #sentSeq = new Map<Ipv4, number>();
+  /** ip -> seq acknowledged by the partner, not yet recorded in the store. */
+  readonly #acked = new Map<Ipv4, number>();
+  #ackTimer: TimerHandle | undefined;
   #partnerMaxUnacked = 1;
   /** xid of the partner's UPDREQ/UPDREQALL we answer with UPDDONE when the queue drains. */
   #updReqXid: number | undefined;
@@ -154,6 +160,8 @@ export class FailoverPeer {
     this.#reconnectTimer?.cancel();
     this.#tickTimer?.cancel();
     this.#linkTimer?.cancel();
+    this.#ackTimer?.cancel();
+    this.#writeAcks();
     for (const t of this.#timers.values()) t.cancel();
     if (this.#link !== undefined) {
       this.#send({
@@ -591,10 +599,12 @@ export class FailoverPeer {
     const rejected = new Map(
       m.acks.filter((a) => a.rejectReason !== undefined).map((a) => [a.ip, a]),
     );
-    const ops: LeaseOp[] = [];
     for (const ip of this.#queue.acked(m.xid)) {
       const l = this.#d.store.get(ip);
-      if (l === undefined) continue;
+      const sentSeq = this.#sentSeq.get(ip);
+      this.#sentSeq.delete(ip);
+      // Acknowledges the version sent; a newer change of the address is still pending.
+      if (l === undefined || l.seq !== sentSeq) continue;
       const r = rejected.get(ip);
       if (r !== undefined) {
         this.#d.metrics.updatesRejectedByPartner.inc({ reason: String(r.rejectReason) });
@@ -603,6 +613,22 @@ export class FailoverPeer {
           reason: r.rejectReason ?? 0,
         });
       }
+      this.#acked.set(ip, l.seq);
+    }
+    // Recording acks is lazy: one transaction per ACK_WRITE_DELAY_MS instead of an fsync per
+    // BNDACK. Losing it in a crash is safe: the binding stays pendingUpdate and is sent again.
+    if (this.#acked.size > 0 && this.#ackTimer === undefined) {
+      this.#ackTimer = this.#d.clock.after(ACK_WRITE_DELAY_MS, () => this.#writeAcks());
+    }
+    this.#pump();
+  }
+
+  #writeAcks(): void {
+    this.#ackTimer = undefined;
+    const ops: LeaseOp[] = [];
+    for (const [ip, seq] of this.#acked) {
+      const l = this.#d.store.get(ip);
+      if (l === undefined || l.seq !== seq) continue;
       // §7.1.5: the potential expiration sent is now acknowledged.
       const potential = Math.max(l.potentialEndSec, l.endSec);
       ops.push({
@@ -614,8 +640,8 @@ export class FailoverPeer {
         },
       });
     }
+    this.#acked.clear();
     if (ops.length > 0) this.#d.store.apply(ops);
-    this.#pump();
   }
 
   /** Sends queued binding updates within the max-unacked window; UPDDONE when drained. */
@@ -624,10 +650,11 @@ export class FailoverPeer {
     for (;;) {
       const ips = this.#queue.take(BINDINGS_PER_MESSAGE, this.#partnerMaxUnacked);
       if (ips.length === 0) break;
-      const bindings = ips.map((ip) => this.#d.store.get(ip)).filter((l): l is Lease =>
+      const leases = ips.map((ip) => this.#d.store.get(ip)).filter((l): l is Lease =>
         l !== undefined
-      )
-        .map(bindingFromLease);
+      );
+      for (const l of leases) this.#sentSeq.set(l.ip, l.seq);
+      const bindings = leases.map(bindingFromLease);
       if (bindings.length === 0) continue;
       const [first, ...rest] = packBindingUpdates(bindings);
       const sentIps = (first ?? []).map((b) => b.ip);
