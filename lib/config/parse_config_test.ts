@@ -30,7 +30,7 @@ Deno.test("minimal config is fully defaulted", () => {
   const expected: Config = {
     role: "standalone",
     serverId: ip("203.0.113.10"),
-    dhcp: { address: "0.0.0.0", port: 67, clientPort: 68, broadcastAddress: "255.255.255.255" },
+    dhcp: { address: "0.0.0.0", port: 67, clientPort: 68 },
     authoritative: true,
     offerHoldSec: 30,
     declineProbationSec: 3600,

@@ -1,3 +1,8 @@
+/**
+ * The per-packet path without sockets: 20,000 relayed DORAs through decode, handle(), encode
+ * and a SQLite commit per 32 clients. Prints time per DORA and where it went.
+ *   scripts/deno run -A scripts/bench_core.ts
+ */
 import { handle } from "../lib/dhcp/handle.ts";
 import { STANDALONE_SCOPE } from "../lib/dhcp/scope.ts";
 import { SqliteLeaseStore } from "../lib/lease/sqlite_store.ts";
@@ -6,7 +11,7 @@ import { decodeDhcp, encodeDhcp } from "../lib/wire/dhcp_message.ts";
 import { ipv4ToBytes, parseIpv4 } from "../lib/wire/ipv4.ts";
 import { MSG, OPT } from "../lib/wire/option_registry.ts";
 import { parseConfig } from "../lib/config/parse_config.ts";
-import { mac, request } from "./helpers/udp_relay_client.ts";
+import { mac, request } from "../tests/helpers/udp_relay_client.ts";
 const r = parseConfig(`server_id = "10.1.0.1"
 [[subnet]]
 cidr = "10.0.0.0/16"
@@ -17,12 +22,12 @@ range = "10.0.1.0-10.0.255.250"
 `);
 if (!r.ok) throw new Error(JSON.stringify(r.errors));
 const config = r.config;
-console.log(config.subnets.map((s) => [s.cidr, s.pools.map((p) => p.ranges)]));
+
 const dir = Deno.makeTempDirSync();
 const store = SqliteLeaseStore.open(dir + "/l.db");
 const giaddr = parseIpv4("10.0.0.1")!;
 const N = 20000;
-let nowSec = 1_700_000_000;
+const nowSec = 1_700_000_000;
 const t0 = performance.now();
 let tHandle = 0, tApply = 0, tCodec = 0, acks = 0;
 for (let b = 0; b < N; b += 32) {
