@@ -177,7 +177,7 @@ export class DhcpServer {
     if (ops.length > 0) {
       const t0 = performance.now();
       try {
-        store.apply(ops);
+        await store.commit(ops);
       } catch (e) {
         // Invariant 2: nothing of this batch was acknowledged; clients will retransmit.
         metrics.commitFailures.inc();

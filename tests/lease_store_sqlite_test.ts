@@ -211,3 +211,31 @@ withDb("a hand-damaged row is skipped and counted, not fatal", (path) => {
     s2.close();
   }
 });
+
+Deno.test("SqliteLeaseStore: commit() on the writer thread is durable and visible after it resolves", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-writer-" });
+  const path = `${dir}/leases.db`;
+  try {
+    const s = SqliteLeaseStore.open(path, { writerThread: true });
+    const ops = Array.from({ length: 50 }, (_, i) => put(lease(`10.0.1.${100 + i}`, `k${i}`)));
+    const p = s.commit(ops);
+    equal(s.get(ip("10.0.1.100")), undefined, "not visible before the commit resolves");
+    await p;
+    equal(s.get(ip("10.0.1.149"))?.clientKey, "k49");
+    await s.commit([del("10.0.1.100"), { kind: "meta", key: "m", value: "v" }]);
+    // A sync apply on the main connection interleaves safely with the writer thread.
+    s.apply([put(lease("10.0.2.1", "sync"))]);
+    await s.commit([put(lease("10.0.2.2", "async"))]);
+    s.close();
+    const r = SqliteLeaseStore.open(path);
+    equal(r.size(), 51);
+    equal(r.get(ip("10.0.1.100")), undefined);
+    equal(r.meta("m"), "v");
+    equal(r.get(ip("10.0.2.2"))?.clientKey, "async");
+    const seqs = [...r.all()].map((l) => l.seq);
+    equal(new Set(seqs).size, seqs.length, "seqs stay unique across both write paths");
+    r.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

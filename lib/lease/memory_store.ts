@@ -183,6 +183,11 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.#seq;
   }
 
+  commit(ops: readonly LeaseOp[]): Promise<void> {
+    this.apply(ops);
+    return Promise.resolve();
+  }
+
   apply(ops: readonly LeaseOp[]): void {
     validateOps(ops);
     for (const op of ops) {

@@ -54,15 +54,16 @@ const COLUMNS = "ip, subnet_id, state, client_key, hw_type, hw_addr, client_id, 
 export interface SqliteOpenOptions {
   /** How long a write waits for another connection's lock before failing (default 5000). */
   readonly busyTimeoutMs?: number;
+  /** Commit (commit()) on a writer thread so fsyncs do not block the event loop. */
+  readonly writerThread?: boolean;
 }
 
 export class SqliteLeaseStore implements LeaseStore {
   readonly #db: DatabaseSync;
   readonly #index: MemoryLeaseStore;
-  readonly #put: StatementSync;
-  readonly #delete: StatementSync;
-  readonly #meta: StatementSync;
-  readonly #saveSeq: StatementSync;
+  readonly #stmts: WriterStatements;
+  #reservedSeq = 0;
+  #writer: WriterThread | undefined;
   /** Result of PRAGMA quick_check at open ("ok" when healthy), for the health endpoint. */
   readonly quickCheck: string;
   /** Rows skipped at open because they do not form a valid Lease (reliability.md §4.7). */
@@ -77,12 +78,7 @@ export class SqliteLeaseStore implements LeaseStore {
     db.exec("PRAGMA shrink_memory");
     this.#index = index;
     this.invalidRows = invalidRows;
-    this.#put = db.prepare(
-      `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (${COLUMNS.replace(/\w+/g, "?")})`,
-    );
-    this.#delete = db.prepare("DELETE FROM leases WHERE ip = ?");
-    this.#meta = db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)");
-    this.#saveSeq = db.prepare("INSERT OR REPLACE INTO counters (name, value) VALUES ('seq', ?)");
+    this.#stmts = prepareWriter(db);
   }
 
   /** Opens (creating and migrating if needed) the lease database; ":memory:" for tests. */
@@ -94,7 +90,11 @@ export class SqliteLeaseStore implements LeaseStore {
       migrate(db);
       const quickCheck = db.prepare("PRAGMA quick_check").all()
         .map((r) => String(r.quick_check)).join("; ");
-      return new SqliteLeaseStore(db, quickCheck);
+      const store = new SqliteLeaseStore(db, quickCheck);
+      if (options.writerThread === true && path !== ":memory:" && path !== "") {
+        store.#writer = new WriterThread(path);
+      }
+      return store;
     } catch (e) {
       db?.close();
       if (e instanceof StoreError) throw e;
@@ -138,74 +138,162 @@ export class SqliteLeaseStore implements LeaseStore {
   }
 
   close(): void {
+    this.#writer?.terminate();
+    this.#writer = undefined;
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  /**
+   * Commits a batch on the writer thread (lib/platform/sqlite_writer_worker.ts), so the event
+   * loop keeps receiving packets during the fsync; the index (and so every reply) sees the
+   * batch only after COMMIT returned. Without a writer (":memory:"), the same as apply().
+   */
+  async commit(ops: readonly LeaseOp[]): Promise<void> {
+    if (this.#writer === undefined) return this.apply(ops);
+    validateOps(ops);
+    if (ops.some((op) => op.kind === "put" || op.kind === "delete" || op.kind === "meta")) {
+      const rows = batchRows(ops, this.#reserveSeqs(ops));
+      await this.#writer.write(rows).catch((e) => {
+        throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });
+      });
+    }
+    this.#index.apply(ops);
+  }
+
+  /** The first seq of the batch; seqs are handed out once whichever path writes. */
+  #reserveSeqs(ops: readonly LeaseOp[]): number {
+    const first = Math.max(this.#reservedSeq, this.#index.lastSeq());
+    this.#reservedSeq = first + ops.filter((o) => o.kind === "put" || o.kind === "delete").length;
+    return first;
   }
 
   /**
    * One transaction per batch: with WAL + synchronous=FULL the COMMIT fsyncs the WAL once for
    * the whole batch, the group commit of reliability.md §4.6 (dhcpd's delayed-ack pattern).
-   * The seqs written here are the ones the index assigns next, op by op.
    */
   #commit(ops: readonly LeaseOp[]): void {
-    const db = this.#db;
     try {
-      // IMMEDIATE takes the write lock up front, so a busy database fails here, not mid-batch.
-      db.exec("BEGIN IMMEDIATE");
-      let seq = this.#index.lastSeq();
-      let deleted = false;
-      for (const op of ops) {
-        switch (op.kind) {
-          case "put": {
-            const l = op.lease;
-            this.#put.run(
-              l.ip,
-              l.subnetId,
-              l.state,
-              l.clientKey,
-              l.hwType,
-              l.hwAddr,
-              l.clientId,
-              l.hostname,
-              l.vendorClass,
-              l.relayInfo,
-              l.startSec,
-              l.endSec,
-              l.clttSec,
-              l.ackedPotentialEndSec,
-              l.potentialEndSec,
-              l.pendingUpdate ? 1 : 0,
-              ++seq,
-            );
-            break;
-          }
-          case "delete":
-            ++seq;
-            deleted = true;
-            this.#delete.run(op.ip);
-            break;
-          case "meta":
-            this.#meta.run(op.key, op.value);
-            break;
-          case "hold":
-          case "unhold":
-            break;
-        }
-      }
-      if (deleted) this.#saveSeq.run(seq);
-      db.exec("COMMIT");
+      writeBatch(this.#db, this.#stmts, batchRows(ops, this.#reserveSeqs(ops)));
     } catch (e) {
-      // A failed COMMIT (e.g. fsync error) may or may not have reached the disk; we report
-      // failure so no reply leaves, and at worst a restart shows a binding nobody was told of,
-      // which is the safe direction (reliability.md §4.5, howtocorrupt: sync failure during
-      // COMMIT loses durability, not integrity).
-      if (db.isOpen && db.isTransaction) {
-        try {
-          db.exec("ROLLBACK");
-        } catch { /* the original error is the one worth reporting */ }
-      }
       throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });
     }
   }
+}
+
+/** A batch as plain data, so it can cross to the writer thread. */
+export type BatchRow =
+  | readonly ["put", ...(string | number)[]]
+  | readonly ["delete", number]
+  | readonly ["meta", string, string]
+  | readonly ["seq", number];
+
+function batchRows(ops: readonly LeaseOp[], firstSeq: number): BatchRow[] {
+  const rows: BatchRow[] = [];
+  let seq = firstSeq;
+  let deleted = false;
+  for (const op of ops) {
+    switch (op.kind) {
+      case "put": {
+        const l = op.lease;
+        rows.push([
+          "put",
+          l.ip,
+          l.subnetId,
+          l.state,
+          l.clientKey,
+          l.hwType,
+          l.hwAddr,
+          l.clientId,
+          l.hostname,
+          l.vendorClass,
+          l.relayInfo,
+          l.startSec,
+          l.endSec,
+          l.clttSec,
+          l.ackedPotentialEndSec,
+          l.potentialEndSec,
+          l.pendingUpdate ? 1 : 0,
+          ++seq,
+        ]);
+        break;
+      }
+      case "delete":
+        ++seq;
+        deleted = true;
+        rows.push(["delete", op.ip]);
+        break;
+      case "meta":
+        rows.push(["meta", op.key, op.value]);
+        break;
+      case "hold":
+      case "unhold":
+        break;
+    }
+  }
+  if (deleted) rows.push(["seq", seq]);
+  return rows;
+}
+
+export interface WriterStatements {
+  readonly put: StatementSync;
+  readonly delete: StatementSync;
+  readonly meta: StatementSync;
+  readonly saveSeq: StatementSync;
+}
+
+export function prepareWriter(db: DatabaseSync): WriterStatements {
+  return {
+    put: db.prepare(
+      `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (${COLUMNS.replace(/\w+/g, "?")})`,
+    ),
+    delete: db.prepare("DELETE FROM leases WHERE ip = ?"),
+    meta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
+    saveSeq: db.prepare("INSERT OR REPLACE INTO counters (name, value) VALUES ('seq', ?)"),
+  };
+}
+
+/**
+ * Writes one batch as one transaction (both the main-thread path and the writer thread).
+ * IMMEDIATE takes the write lock up front, so a busy database fails here, not mid-batch. A
+ * failed COMMIT (e.g. fsync error) may or may not have reached the disk; the caller reports
+ * failure so no reply leaves, and at worst a restart shows a binding nobody was told of, which
+ * is the safe direction (reliability.md §4.5: sync failure loses durability, not integrity).
+ */
+export function writeBatch(db: DatabaseSync, st: WriterStatements, rows: readonly BatchRow[]) {
+  try {
+    db.exec("BEGIN IMMEDIATE");
+    for (const r of rows) {
+      switch (r[0]) {
+        case "put":
+          st.put.run(...(r.slice(1) as (string | number)[]));
+          break;
+        case "delete":
+          st.delete.run(r[1]);
+          break;
+        case "meta":
+          st.meta.run(r[1], r[2]);
+          break;
+        case "seq":
+          st.saveSeq.run(r[1]);
+          break;
+      }
+    }
+    db.exec("COMMIT");
+  } catch (e) {
+    if (db.isOpen && db.isTransaction) {
+      try {
+        db.exec("ROLLBACK");
+      } catch { /* the original error is the one worth reporting */ }
+    }
+    throw e;
+  }
+}
+
+/** Opens a writer connection with the same durability settings (for the writer thread). */
+export function openWriter(path: string): { db: DatabaseSync; st: WriterStatements } {
+  const db = new DatabaseSync(path);
+  configure(db, path, 5000);
+  return { db, st: prepareWriter(db) };
 }
 
 /**
@@ -430,5 +518,44 @@ export function readMetaFile(path: string): Map<string, string> {
     return out;
   } finally {
     db.close();
+  }
+}
+
+/** The writer thread: one connection, batches in, "committed" out, in order. */
+class WriterThread {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  #nextId = 1;
+
+  constructor(path: string) {
+    this.#worker = new Worker(new URL("../platform/sqlite_writer_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    this.#worker.onmessage = (e: MessageEvent<{ id: number; error?: string }>) => {
+      const w = this.#waiting.get(e.data.id);
+      this.#waiting.delete(e.data.id);
+      if (e.data.error === undefined) w?.resolve();
+      else w?.reject(new Error(e.data.error));
+    };
+    this.#worker.onerror = (e) => {
+      e.preventDefault();
+      for (const w of this.#waiting.values()) w.reject(new Error(`writer thread: ${e.message}`));
+      this.#waiting.clear();
+    };
+    this.#worker.postMessage({ id: 0, kind: "open", path });
+  }
+
+  write(rows: readonly BatchRow[]): Promise<void> {
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, kind: "batch", rows });
+    });
+  }
+
+  terminate(): void {
+    for (const w of this.#waiting.values()) w.reject(new Error("store closed"));
+    this.#waiting.clear();
+    this.#worker.terminate();
   }
 }

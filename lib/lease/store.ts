@@ -35,6 +35,11 @@ export interface LeaseStore extends LeaseView {
    * StoreError on I/O failure, in which case nothing of the batch is applied.
    */
   apply(ops: readonly LeaseOp[]): void;
+  /**
+   * The same contract as apply(), but the durable write may happen off the event loop (the
+   * runtime's per-packet path uses it so receiving goes on during the fsync).
+   */
+  commit(ops: readonly LeaseOp[]): Promise<void>;
   /** Records with seq greater than afterSeq, in seq order (failover UPDREQ / backlog). */
   changedSince(afterSeq: number): readonly Lease[];
   close(): void;

@@ -45,7 +45,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const log = opts.log ?? eventLog("dhcp");
   await Deno.mkdir(config.stateDir, { recursive: true });
   const dbPath = `${config.stateDir}/${DB_FILE}`;
-  const store = SqliteLeaseStore.open(dbPath);
+  const store = SqliteLeaseStore.open(dbPath, { writerThread: true });
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
   const fo = config.role === "standalone" ? undefined : config.failover;
