@@ -103,11 +103,11 @@ export class DhcpServer {
   }
 
   /** Applies ops outside the packet path (the expiry sweep), told to failover like packets. */
-  applyOps(raw: readonly LeaseOp[]): void {
+  async applyOps(raw: readonly LeaseOp[]): Promise<void> {
     if (raw.length === 0) return;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
     const ops = this.#d.prepareOps?.(raw, this.#d.store, this.#d.scope(), nowSec) ?? raw;
-    this.#d.store.apply(ops);
+    await this.#d.store.commit(ops);
     this.#notify(ops);
   }
 
@@ -235,12 +235,12 @@ export class DhcpServer {
   #scheduleReclaim(): void {
     this.#reclaimTimer = this.#d.clock.after(RECLAIM_INTERVAL_MS, () => {
       if (this.#stopped) return;
-      this.#flushing = this.#flushing.then(() => {
+      this.#flushing = this.#flushing.then(async () => {
         const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
         try {
           const ops = reclaimExpired(this.#d.store, nowSec, 1000);
           if (ops.length > 0) {
-            this.applyOps(ops);
+            await this.applyOps(ops);
             this.#d.log.info("dhcp.reclaim", { leases: ops.length });
           }
         } catch (e) {

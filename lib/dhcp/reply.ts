@@ -77,12 +77,28 @@ export function leaseGrant(
   return { leaseSec: endSec - ctx.nowSec, endSec };
 }
 
+/**
+ * Option values are shared, never written after building (the encoder only reads them), so the
+ * few distinct 4-byte values a server sends (lease times, its id, masks) are made once: small
+ * typed arrays are costly to allocate on the per-packet path.
+ */
+const FOUR_BYTES = new Map<number, Uint8Array>();
+
 function u32(n: number): Uint8Array {
-  return ipv4ToBytes((n >>> 0) as Ipv4);
+  const key = n >>> 0;
+  let v = FOUR_BYTES.get(key);
+  if (v === undefined) {
+    v = ipv4ToBytes(key as Ipv4);
+    if (FOUR_BYTES.size < 4096) FOUR_BYTES.set(key, v);
+  }
+  return v;
 }
 
+/** One shared value per message type: option values are never written after building. */
+const MSG_TYPE_VALUES = Array.from({ length: 9 }, (_, i) => Uint8Array.of(i));
+
 function msgType(value: number): Uint8Array {
-  return new Uint8Array([value]);
+  return MSG_TYPE_VALUES[value] ?? Uint8Array.of(value);
 }
 
 /** Configured options, later levels overriding earlier: global < subnet < pool < reservation. */
@@ -117,6 +133,10 @@ function echoes(req: DhcpRequest, out: Map<number, Uint8Array>): void {
   }
 }
 
+// Replies never carry sname/file (no next server, no boot file); encode only reads these.
+const ZERO_SNAME = new Uint8Array(64);
+const ZERO_FILE = new Uint8Array(128);
+
 function header(req: DhcpRequest, fields: {
   yiaddr: Ipv4;
   ciaddr: Ipv4;
@@ -138,8 +158,8 @@ function header(req: DhcpRequest, fields: {
     siaddr: IPV4_ZERO,
     giaddr: p.giaddr,
     chaddr: p.chaddr.slice(0, 16),
-    sname: new Uint8Array(64),
-    file: new Uint8Array(128),
+    sname: ZERO_SNAME,
+    file: ZERO_FILE,
     options: fields.options,
   };
 }
@@ -160,7 +180,7 @@ export function buildOfferOrAck(req: DhcpRequest, ctx: HandleContext, r: OfferOr
   const wanted = new Set(prl);
   const out = new Map<number, Uint8Array>();
   out.set(OPT.dhcpMessageType, msgType(r.type === "OFFER" ? MSG.OFFER : MSG.ACK));
-  out.set(OPT.serverIdentifier, ipv4ToBytes(ctx.config.serverId));
+  out.set(OPT.serverIdentifier, u32(ctx.config.serverId));
   if (r.grant !== undefined) {
     // RFC 2131 §4.4.5: T1 defaults to 0.5 and T2 to 0.875 of the lease; ratios are configured.
     const t = r.subnet.leaseTimes;
@@ -172,7 +192,7 @@ export function buildOfferOrAck(req: DhcpRequest, ctx: HandleContext, r: OfferOr
   const merged = mergedOptions(ctx, r.subnet, r.pool, r.reservation);
   out.set(
     OPT.subnetMask,
-    merged.get(OPT.subnetMask) ?? ipv4ToBytes(maskOf(r.subnet.cidr.prefixLen)),
+    merged.get(OPT.subnetMask) ?? u32(maskOf(r.subnet.cidr.prefixLen)),
   );
   const codes = [...merged.keys()].sort((a, b) => a - b);
   for (const code of codes) {
@@ -202,7 +222,7 @@ export function buildOfferOrAck(req: DhcpRequest, ctx: HandleContext, r: OfferOr
 export function buildNak(req: DhcpRequest, ctx: HandleContext, message: string): BuiltReply {
   const out = new Map<number, Uint8Array>();
   out.set(OPT.dhcpMessageType, msgType(MSG.NAK));
-  out.set(OPT.serverIdentifier, ipv4ToBytes(ctx.config.serverId));
+  out.set(OPT.serverIdentifier, u32(ctx.config.serverId));
   out.set(OPT.message, new TextEncoder().encode(message));
   const p = req.packet;
   const clientId = p.options.get(OPT.clientIdentifier);

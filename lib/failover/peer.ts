@@ -589,10 +589,16 @@ export class FailoverPeer {
         acks.push({ ip: b.ip, rejectReason: v.rejectReason, message: v.message });
       }
     }
-    // Invariant 2: the BNDACK leaves only after the partner's update is committed.
-    if (ops.length > 0) this.#d.store.apply(ops);
-    this.#d.metrics.bindingsReceived.inc({}, ops.length);
-    this.#send({ kind: "bndack", xid: m.xid, acks });
+    // Invariant 2: the BNDACK leaves only after the partner's update is committed. Commits go
+    // through the store's writer in order, so BNDACKs leave in the order BNDUPDs came.
+    const link = this.#link;
+    this.#d.store.commit(ops).then(() => {
+      this.#d.metrics.bindingsReceived.inc({}, ops.length);
+      if (this.#link === link) this.#send({ kind: "bndack", xid: m.xid, acks });
+    }, (e) => {
+      this.#d.log.error("failover.bndupd_commit_failed", { error: String(e) });
+      if (this.#link === link) this.#drop("cannot commit the partner's updates");
+    });
   }
 
   #onBndack(m: Extract<FailoverMessage, { kind: "bndack" }>): void {
@@ -641,7 +647,11 @@ export class FailoverPeer {
       });
     }
     this.#acked.clear();
-    if (ops.length > 0) this.#d.store.apply(ops);
+    if (ops.length === 0) return;
+    this.#d.store.commit(ops).catch((e) => {
+      // Still pendingUpdate on disk: they are sent again after a restart. Nothing is lost.
+      this.#d.log.warn("failover.ack_record_failed", { error: String(e), leases: ops.length });
+    });
   }
 
   /** Sends queued binding updates within the max-unacked window; UPDDONE when drained. */

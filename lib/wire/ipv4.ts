@@ -37,7 +37,13 @@ export function ipv4FromBytes(b: Uint8Array, offset = 0): Ipv4 {
 }
 
 export function ipv4ToBytes(a: Ipv4): Uint8Array {
-  return new Uint8Array([a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255]);
+  // Element stores, not an array literal: this runs several times per reply.
+  const b = new Uint8Array(4);
+  b[0] = a >>> 24;
+  b[1] = (a >>> 16) & 255;
+  b[2] = (a >>> 8) & 255;
+  b[3] = a & 255;
+  return b;
 }
 
 export interface Cidr {
