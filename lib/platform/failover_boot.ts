@@ -9,7 +9,7 @@ import type { ServingScope } from "../dhcp/scope.ts";
 import type { ReadyState } from "../http/routes.ts";
 import { FailoverPeer } from "../failover/peer.ts";
 import { failoverMetrics } from "../failover/failover_metrics.ts";
-import { servingScope } from "../failover/serving.ts";
+import { secondaryShareOf, servingScope } from "../failover/serving.ts";
 import { configFingerprint } from "../failover/fingerprint.ts";
 import { markForPartner } from "../failover/lease_sync.ts";
 import { SERVER_STATES } from "../failover/options.ts";
@@ -18,7 +18,7 @@ import type { LeaseView } from "../lease/store.ts";
 import type { Clock } from "./clock.ts";
 import type { EventLog } from "./log.ts";
 import type { PeerNetwork } from "./peer_link.ts";
-import { subnetStatus } from "../status.ts";
+import { poolSize } from "../status.ts";
 
 /** States in which this box answers at least some DHCP clients (serving.ts answers()). */
 const SERVING = new Set([
@@ -133,6 +133,33 @@ export function composeFailover(
     "1 when the partner's scope config fingerprint equals ours, 0 when not, -1 unknown.",
     () => [[{}, peer.fingerprintMatches === undefined ? -1 : peer.fingerprintMatches ? 1 : 0]],
   );
+  // Pool ownership for /status: the config fixes how many addresses each side owns (counted
+  // once); the records in use are counted at most every POOL_COUNT_MS, so a monitor polling
+  // /status never walks the pool on the packet path's thread.
+  const POOL_COUNT_MS = 5000;
+  const owned = { free: 0, backup: 0 };
+  for (const sub of config.subnets) {
+    for (const p of sub.pools) {
+      const size = poolSize(p);
+      const backupShare = Math.floor((size * secondaryShareOf(fo)) / 100);
+      owned.backup += backupShare;
+      owned.free += size - backupShare;
+    }
+  }
+  let counted: { atMs: number; free: number; backup: number } | undefined;
+  const poolCounts = () => {
+    const now = clock.nowMs();
+    if (counted !== undefined && now - counted.atMs < POOL_COUNT_MS) return counted;
+    let free = owned.free, backup = owned.backup;
+    const sc = current();
+    for (const l of store.all()) {
+      if (l.state === "free" || l.state === "backup") continue; // still available
+      if (sc.defaultState(l.ip, l.subnetId) === "backup") backup--;
+      else free--;
+    }
+    counted = { atMs: now, free: Math.max(0, free), backup: Math.max(0, backup) };
+    return counted;
+  };
   return {
     peer,
     scope: current,
@@ -150,20 +177,7 @@ export function composeFailover(
     },
     status() {
       const s = peer.snapshot;
-      let free = 0, backup = 0;
-      for (const sub of subnetStatus(config, store)) backup += sub.backup;
-      // Unrecorded addresses are FREE or BACKUP by config (serving.ts defaultOwnerOf).
-      for (const sub of config.subnets) {
-        for (const p of sub.pools) {
-          for (const r of p.ranges) {
-            for (let ip = r.start; ip <= r.end && ip - r.start < 65536; ip++) {
-              if (store.get(ip) !== undefined) continue;
-              if (current().defaultState(ip, sub.id) === "backup") backup++;
-              else free++;
-            }
-          }
-        }
-      }
+      const { free, backup } = poolCounts();
       return {
         role: s.role,
         mode: fo.mode,
