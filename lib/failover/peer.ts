@@ -222,11 +222,15 @@ export class FailoverPeer {
     for (const ef of effects) {
       switch (ef.kind) {
         case "persist-state":
-          this.#d.store.apply([{
+          // Through the store's writer thread, in order with every other write, so the event
+          // loop never waits on a SQLite lock. The STATE that follows may leave before the
+          // fsync; a crash in between restarts from the previous state, which STARTUP handles
+          // like any restart (§9.3.2).
+          this.#d.store.commit([{
             kind: "meta",
             key: SNAPSHOT_KEY,
             value: snapshotToJson(this.#snap),
-          }]);
+          }]).catch((e) => this.#d.log.error("failover.persist_failed", { error: String(e) }));
           break;
         case "send-state":
           this.#sendState();

@@ -12,8 +12,8 @@ import type { FailoverRole, FailoverSnapshot } from "./snapshot.ts";
 
 /**
  * Which server owns an unrecorded available address by default (§5.4): the primary (FREE)
- * except the last reservePercent percent of each pool's addresses (in range order, excluded
- * addresses not counted), which are the secondary's (BACKUP). Deterministic from the config
+ * except reservePercent percent of each pool's addresses, spread evenly through it (in range
+ * order, excluded addresses not counted), which are the secondary's (BACKUP). Deterministic from the config
  * alone, so both peers agree without a POOLREQ exchange (the config fingerprint checks that
  * they have the same config). Addresses in no pool: "primary".
  */
@@ -37,8 +37,12 @@ export function defaultOwnerOf(
         if (rankBefore(pool, x, ip)) index--;
       }
     }
-    const reserve = Math.floor((total * Math.max(0, Math.min(100, reservePercent))) / 100);
-    return index >= total - reserve ? "secondary" : "primary";
+    // Every (100/share)-th address, evenly spread (exactly floor(total * share / 100) of
+    // them): an allocation scan starting anywhere finds one of its own within a few steps,
+    // where a contiguous block would make the other side walk the whole block.
+    const share = Math.max(0, Math.min(100, reservePercent));
+    const step = Math.floor(((index + 1) * share) / 100) - Math.floor((index * share) / 100);
+    return step === 1 ? "secondary" : "primary";
   }
   return "primary";
 }

@@ -62,22 +62,22 @@ function snap(role: FailoverRole, state: ServerState, partnerDownSec: number | n
   return servingScope(s, cfg, [subnet], NOW);
 }
 
-Deno.test("defaultOwnerOf: the last reservePercent of each pool is the secondary's", () => {
-  // 100 addresses, one excluded: 99 usable, floor(9.9) = 9 reserved: .240 .. .247 and .249.
+Deno.test("defaultOwnerOf: reservePercent of each pool, spread evenly, is the secondary's", () => {
+  // 100 addresses, one excluded: 99 usable, floor(9.9) = 9 reserved, every 10th in order.
   const pools = subnet.pools;
   let secondary = 0;
   for (let a = ip("10.0.0.100"); a <= ip("10.0.0.249"); a = ipv4(a + 1)) {
     if (defaultOwnerOf(a, pools, 10) === "secondary") secondary++;
   }
   assertEquals(secondary, 9);
-  assertEquals(defaultOwnerOf(ip("10.0.0.249"), pools, 10), "secondary");
-  assertEquals(defaultOwnerOf(ip("10.0.0.240"), pools, 10), "secondary");
-  assertEquals(defaultOwnerOf(ip("10.0.0.239"), pools, 10), "primary");
+  assertEquals(defaultOwnerOf(ip("10.0.0.109"), pools, 10), "secondary");
+  assertEquals(defaultOwnerOf(ip("10.0.0.119"), pools, 10), "secondary");
+  assertEquals(defaultOwnerOf(ip("10.0.0.110"), pools, 10), "primary");
   assertEquals(defaultOwnerOf(ip("10.0.0.248"), pools, 10), "primary", "excluded");
   assertEquals(defaultOwnerOf(ip("10.0.0.5"), pools, 10), "primary", "no pool");
   assertEquals(defaultOwnerOf(ip("10.0.0.100"), pools, 0), "primary");
   const sc = snap("secondary", "normal");
-  assertEquals(sc.defaultState(ip("10.0.0.249"), 1), "backup");
+  assertEquals(sc.defaultState(ip("10.0.0.109"), 1), "backup");
   assertEquals(sc.defaultState(ip("10.0.0.100"), 1), "free");
 });
 
