@@ -19,19 +19,8 @@ import { handle } from "./dhcp/handle.ts";
 import { reclaimExpired } from "./dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "./wire/dhcp_message.ts";
 import { broadcastOf, formatIpv4 } from "./wire/ipv4.ts";
+import { MSG_NAMES } from "./wire/option_registry.ts";
 
-/** RFC 2132 §9.6 message type values, by index. */
-const MESSAGE_NAMES: readonly string[] = [
-  "",
-  "DISCOVER",
-  "OFFER",
-  "REQUEST",
-  "DECLINE",
-  "ACK",
-  "NAK",
-  "RELEASE",
-  "INFORM",
-];
 const RECLAIM_INTERVAL_MS = 10_000;
 /** Upper bound on packets handled per transaction, so one commit never grows unbounded. */
 const MAX_BATCH = 512;
@@ -155,7 +144,7 @@ export class DhcpServer {
         continue;
       }
       const packet = decoded.packet;
-      metrics.packetsIn.inc({ type: MESSAGE_NAMES[packet.options.get(53)?.[0] ?? 0] ?? "other" });
+      metrics.packetsIn.inc({ type: MSG_NAMES[packet.options.get(53)?.[0] ?? 0] ?? "other" });
       const decision: Decision = handle(packet, { config, leases: view, nowSec, scope });
       if (decision.kind === "drop") {
         metrics.drops.inc({ reason: decision.reason });

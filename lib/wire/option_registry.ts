@@ -313,7 +313,8 @@ function encodeKind(def: OptionDef, value: unknown): ValueResult {
   }
 }
 
-const MSG_NAMES = [
+/** RFC 2132 §9.6 message type names, by value. */
+export const MSG_NAMES: readonly string[] = [
   "",
   "DISCOVER",
   "OFFER",
