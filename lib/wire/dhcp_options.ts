@@ -92,6 +92,8 @@ export type OptionsDecodeResult =
  * RFC 3396 §7: every instance of a code is concatenated, in aggregate-buffer order.
  */
 export function decodeOptions(msg: Uint8Array): OptionsDecodeResult {
+  const fast = decodeCommonCase(msg);
+  if (fast !== undefined) return fast;
   const main = scanOptionArea(msg.subarray(OPTIONS_OFFSET), OPTIONS_OFFSET);
   if (!main.ok) return main;
   const all: RawOption[] = [];
@@ -120,6 +122,30 @@ export function decodeOptions(msg: Uint8Array): OptionsDecodeResult {
     for (const o of area.options) if (o.code !== OPTION_OVERLOAD) all.push(o);
   }
   return { ok: true, options: concatenate(all), fileCarriedOptions, snameCarriedOptions };
+}
+
+/**
+ * The common case in one pass, without intermediate objects: no option 52, no repeated code,
+ * and an End (or the exact end) closing the area. Values are copied as in concatenate().
+ * Anything else returns undefined and takes the general path above, so both give one result.
+ */
+function decodeCommonCase(msg: Uint8Array): OptionsDecodeResult | undefined {
+  const bag = new Map<number, Uint8Array>();
+  let i = OPTIONS_OFFSET;
+  while (i < msg.length) {
+    const code = msg[i]!;
+    if (code === OPTION_PAD) {
+      i++;
+      continue;
+    }
+    if (code === OPTION_END) break;
+    if (code === OPTION_OVERLOAD || i + 1 >= msg.length) return undefined;
+    const len = msg[i + 1]!;
+    if (i + 2 + len > msg.length || bag.has(code)) return undefined;
+    bag.set(code, msg.slice(i + 2, i + 2 + len));
+    i += 2 + len;
+  }
+  return { ok: true, options: bag, fileCarriedOptions: false, snameCarriedOptions: false };
 }
 
 function badOverload(offset: number, message: string): OptionsDecodeResult {

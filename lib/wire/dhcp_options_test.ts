@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import {
+  concatenate,
   decodeOptions,
   encodedOptionSize,
   encodeOptionsArea,
+  OPTIONS_OFFSET,
   orderOptionCodes,
   scanOptionArea,
 } from "./dhcp_options.ts";
@@ -159,4 +161,19 @@ Deno.test("encode: 53, 54, 51 and 82 get room before other options", () => {
   assert.equal(area.bytes[0], 53);
   assert.equal(area.bytes.at(-1), 255);
   assert.equal(area.bytes.at(-7), 82, "82 is still the last option");
+});
+
+Deno.test("decodeOptions: the one-pass common case agrees with the general path", async () => {
+  const { fuzzDhcpInputs } = await import("../../tests/helpers/packet_fuzzer.ts");
+  let compared = 0;
+  fuzzDhcpInputs(20_000, 77, (bytes) => {
+    if (bytes.length < OPTIONS_OFFSET) return;
+    const scan = scanOptionArea(bytes.subarray(OPTIONS_OFFSET), OPTIONS_OFFSET);
+    if (!scan.ok || scan.options.some((o) => o.code === 52)) return;
+    const r = decodeOptions(bytes);
+    if (!r.ok) throw new Error("general path accepted what decodeOptions rejected");
+    assert.deepStrictEqual(r.options, concatenate(scan.options));
+    compared++;
+  });
+  if (compared < 1000) throw new Error(`only ${compared} inputs compared`);
 });
