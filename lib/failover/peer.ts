@@ -7,19 +7,11 @@
  */
 import type { Config, FailoverConfig } from "../config/config.ts";
 import type { Lease } from "../lease/lease.ts";
-import type { LeaseOp } from "../lease/ops.ts";
 import type { LeaseStore } from "../lease/store.ts";
 import type { Clock, TimerHandle } from "../platform/clock.ts";
 import type { EventLog } from "../platform/log.ts";
 import type { PeerLink, PeerNetwork } from "../platform/peer_link.ts";
-import type { Ipv4 } from "../wire/ipv4.ts";
-import { formatIpv4 } from "../wire/ipv4.ts";
-import {
-  type DigestFn,
-  encodeFailover,
-  type FailoverMessage,
-  packBindingUpdates,
-} from "./messages.ts";
+import { type DigestFn, encodeFailover, type FailoverMessage } from "./messages.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { hmacSha256With } from "./hmac_sha256.ts";
 import { REJECT } from "./options.ts";
@@ -37,17 +29,15 @@ import {
   stateMessageFields,
   type TimerKind,
 } from "./snapshot.ts";
-import { bindingFromLease, encodeText, judgeBinding } from "./lease_sync.ts";
-import { UpdateQueue } from "./update_queue.ts";
+import { encodeText } from "./lease_sync.ts";
+import { BindingSync, type Outgoing } from "./binding_sync.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
 import { VERSION } from "../version.ts";
 
 export const SNAPSHOT_KEY = "failover.snapshot";
 /** Vendor-specific option (29) sub-option carrying the scope-config fingerprint. */
 const VENDOR_FINGERPRINT = 1;
-const BINDINGS_PER_MESSAGE = 64;
 const STARTUP_MS = 2000;
-const ACK_WRITE_DELAY_MS = 50;
 
 export interface PeerDeps {
   readonly config: Config;
@@ -79,15 +69,7 @@ export class FailoverPeer {
   #reconnectTimer: TimerHandle | undefined;
   #backoffMs = 100;
   readonly #timers = new Map<TimerKind, TimerHandle>();
-  readonly #queue = new UpdateQueue();
-  /** ip -> seq of the version last sent in a BNDUPD. */
-  readonly #sentSeq = new Map<Ipv4, number>();
-  /** ip -> seq acknowledged by the partner, not yet recorded in the store. */
-  readonly #acked = new Map<Ipv4, number>();
-  #ackTimer: TimerHandle | undefined;
-  #partnerMaxUnacked = 1;
-  /** xid of the partner's UPDREQ/UPDREQALL we answer with UPDDONE when the queue drains. */
-  #updReqXid: number | undefined;
+  readonly #sync: BindingSync;
   #partnerFingerprint: string | undefined;
   #tickTimer: TimerHandle | undefined;
   #listener: { close(): void } | undefined;
@@ -111,7 +93,21 @@ export class FailoverPeer {
     this.#sinceMs = deps.clock.nowMs();
     this.#run(r.effects);
     // Bindings changed but never acknowledged before a restart are sent again (§8.4).
-    for (const l of deps.store.all()) if (l.pendingUpdate) this.#queue.enqueue(l.ip);
+    this.#sync = new BindingSync({
+      store: deps.store,
+      config: deps.config,
+      clock: deps.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      role: () => this.#snap.role,
+      skewSec: () => this.#skewSec,
+      nowSec: () => this.#nowSec(),
+      linkUp: () => this.#handshaken && this.#link !== undefined,
+      linkId: () => this.#link,
+      send: (m) => this.#send(m),
+      drop: (reason) => this.#drop(reason),
+      updatesComplete: () => this.#event({ type: "updates-complete" }),
+    });
   }
 
   get snapshot(): FailoverSnapshot {
@@ -137,11 +133,11 @@ export class FailoverPeer {
   }
 
   get queueWaiting(): number {
-    return this.#queue.waiting;
+    return this.#sync.waiting;
   }
 
   get queueInFlight(): number {
-    return this.#queue.inFlight;
+    return this.#sync.inFlight;
   }
 
   /** Starts listening (secondary) or connecting (primary), draft-12 §8.2. */
@@ -160,8 +156,7 @@ export class FailoverPeer {
     this.#reconnectTimer?.cancel();
     this.#tickTimer?.cancel();
     this.#linkTimer?.cancel();
-    this.#ackTimer?.cancel();
-    this.#writeAcks();
+    this.#sync.stop();
     for (const t of this.#timers.values()) t.cancel();
     if (this.#link !== undefined) {
       this.#send({
@@ -175,8 +170,7 @@ export class FailoverPeer {
 
   /** The DHCP server committed these lease changes: tell the partner (lazy update, §5.2). */
   leasesCommitted(changed: readonly Lease[]): void {
-    for (const l of changed) this.#queue.enqueue(l.ip);
-    this.#pump();
+    this.#sync.enqueue(changed);
   }
 
   /** Operator command (§9.8.4, §9.9.3, §9.11.3). */
@@ -215,7 +209,7 @@ export class FailoverPeer {
     }
     this.#run(r.effects);
     if (r.next.state !== before) this.#d.onStateChange?.(r.next);
-    this.#pump();
+    this.#sync.pump();
   }
 
   #run(effects: readonly Effect[]): void {
@@ -247,7 +241,7 @@ export class FailoverPeer {
           this.#send({ kind: "poolreq" });
           break;
         case "resend-unacked":
-          this.#queue.requeueInFlight();
+          this.#sync.resendUnacked();
           break;
         case "start-timer": {
           this.#timers.get(ef.timer)?.cancel();
@@ -403,8 +397,7 @@ export class FailoverPeer {
     this.#linkTimer?.cancel();
     const wasUp = this.#handshaken;
     this.#handshaken = false;
-    this.#queue.requeueInFlight();
-    this.#updReqXid = undefined;
+    this.#sync.linkLost();
     this.#d.log.warn("failover.link_down", { reason, state: this.#snap.state });
     if (wasUp) this.#event({ type: "disconnected" });
     this.#scheduleReconnect();
@@ -457,7 +450,7 @@ export class FailoverPeer {
           return this.#drop(`CONNECT rejected (${reject})`);
         }
         this.#skewSec = skew; // §7.8.2 step 6: correct every received time by it
-        this.#partnerMaxUnacked = Math.max(1, m.maxUnackedBndupd);
+        this.#sync.partnerMaxUnacked = m.maxUnackedBndupd;
         this.#notePartnerFingerprint(m.vendorOptions);
         this.#send({
           kind: "connectack",
@@ -481,7 +474,7 @@ export class FailoverPeer {
           return this.#drop(`CONNECTACK reject ${m.rejectReason}`);
         }
         this.#skewSec = m.timeSec - this.#nowSec();
-        this.#partnerMaxUnacked = Math.max(1, m.maxUnackedBndupd ?? 1);
+        this.#sync.partnerMaxUnacked = m.maxUnackedBndupd ?? 1;
         this.#notePartnerFingerprint(m.vendorOptions);
         this.#handshake(undefined);
         return;
@@ -498,18 +491,14 @@ export class FailoverPeer {
       case "contact":
         return;
       case "bndupd":
-        return this.#onBndupd(m);
+        return this.#sync.onBndupd(m);
       case "bndack":
-        return this.#onBndack(m);
+        return this.#sync.onBndack(m);
       case "updreqall":
-        for (const l of this.#d.store.all()) this.#queue.enqueue(l.ip);
-        this.#updReqXid = m.xid;
-        this.#pump();
+        this.#sync.updateRequested(m.xid, true);
         return;
       case "updreq":
-        for (const l of this.#d.store.all()) if (l.pendingUpdate) this.#queue.enqueue(l.ip);
-        this.#updReqXid = m.xid;
-        this.#pump();
+        this.#sync.updateRequested(m.xid, false);
         return;
       case "upddone":
         this.#event({ type: "updreq-done" });
@@ -566,126 +555,8 @@ export class FailoverPeer {
     this.#send({ kind: "state", ...f, vendorOptions: this.#vendorOptions() });
   }
 
-  #onBndupd(m: Extract<FailoverMessage, { kind: "bndupd" }>): void {
-    const role = this.#snap.role;
-    const nowSec = this.#nowSec();
-    const ops: LeaseOp[] = [];
-    const acks: { ip: Ipv4; rejectReason?: number; message?: string }[] = [...(m.rejected ?? [])];
-    for (const b of m.bindings) {
-      const v = judgeBinding(
-        b,
-        this.#d.store.get(b.ip),
-        this.#d.config,
-        role,
-        nowSec,
-        this.#skewSec,
-      );
-      if (v.accept) {
-        ops.push({ kind: "put", lease: v.lease });
-        acks.push({ ip: b.ip });
-      } else {
-        this.#d.metrics.bindingsRejected.inc({ reason: String(v.rejectReason) });
-        this.#d.log.warn("failover.bndupd_rejected", {
-          ip: formatIpv4(b.ip),
-          reason: v.rejectReason,
-          rule: v.message,
-        });
-        acks.push({ ip: b.ip, rejectReason: v.rejectReason, message: v.message });
-      }
-    }
-    // Invariant 2: the BNDACK leaves only after the partner's update is committed. Commits go
-    // through the store's writer in order, so BNDACKs leave in the order BNDUPDs came.
-    const link = this.#link;
-    this.#d.store.commit(ops).then(() => {
-      this.#d.metrics.bindingsReceived.inc({}, ops.length);
-      if (this.#link === link) this.#send({ kind: "bndack", xid: m.xid, acks });
-    }, (e) => {
-      this.#d.log.error("failover.bndupd_commit_failed", { error: String(e) });
-      if (this.#link === link) this.#drop("cannot commit the partner's updates");
-    });
-  }
-
-  #onBndack(m: Extract<FailoverMessage, { kind: "bndack" }>): void {
-    const rejected = new Map(
-      m.acks.filter((a) => a.rejectReason !== undefined).map((a) => [a.ip, a]),
-    );
-    for (const ip of this.#queue.acked(m.xid)) {
-      const l = this.#d.store.get(ip);
-      const sentSeq = this.#sentSeq.get(ip);
-      this.#sentSeq.delete(ip);
-      // Acknowledges the version sent; a newer change of the address is still pending.
-      if (l === undefined || l.seq !== sentSeq) continue;
-      const r = rejected.get(ip);
-      if (r !== undefined) {
-        this.#d.metrics.updatesRejectedByPartner.inc({ reason: String(r.rejectReason) });
-        this.#d.log.warn("failover.update_rejected_by_partner", {
-          ip: formatIpv4(ip),
-          reason: r.rejectReason ?? 0,
-        });
-      }
-      this.#acked.set(ip, l.seq);
-    }
-    // Recording acks is lazy: one transaction per ACK_WRITE_DELAY_MS instead of an fsync per
-    // BNDACK. Losing it in a crash is safe: the binding stays pendingUpdate and is sent again.
-    if (this.#acked.size > 0 && this.#ackTimer === undefined) {
-      this.#ackTimer = this.#d.clock.after(ACK_WRITE_DELAY_MS, () => this.#writeAcks());
-    }
-    this.#pump();
-  }
-
-  #writeAcks(): void {
-    this.#ackTimer = undefined;
-    const ops: LeaseOp[] = [];
-    for (const [ip, seq] of this.#acked) {
-      const l = this.#d.store.get(ip);
-      if (l === undefined || l.seq !== seq) continue;
-      // §7.1.5: the potential expiration sent is now acknowledged.
-      const potential = Math.max(l.potentialEndSec, l.endSec);
-      ops.push({
-        kind: "put",
-        lease: {
-          ...l,
-          pendingUpdate: false,
-          ackedPotentialEndSec: Math.max(l.ackedPotentialEndSec, potential),
-        },
-      });
-    }
-    this.#acked.clear();
-    if (ops.length === 0) return;
-    this.#d.store.commit(ops).catch((e) => {
-      // Still pendingUpdate on disk: they are sent again after a restart. Nothing is lost.
-      this.#d.log.warn("failover.ack_record_failed", { error: String(e), leases: ops.length });
-    });
-  }
-
-  /** Sends queued binding updates within the max-unacked window; UPDDONE when drained. */
-  #pump(): void {
-    if (!this.#handshaken || this.#link === undefined) return;
-    for (;;) {
-      const ips = this.#queue.take(BINDINGS_PER_MESSAGE, this.#partnerMaxUnacked);
-      if (ips.length === 0) break;
-      const leases = ips.map((ip) => this.#d.store.get(ip)).filter((l): l is Lease =>
-        l !== undefined
-      );
-      for (const l of leases) this.#sentSeq.set(l.ip, l.seq);
-      const bindings = leases.map(bindingFromLease);
-      if (bindings.length === 0) continue;
-      const [first, ...rest] = packBindingUpdates(bindings);
-      const sentIps = (first ?? []).map((b) => b.ip);
-      this.#queue.putBack(rest.flat().map((b) => b.ip));
-      const xid = this.#send({ kind: "bndupd", bindings: first ?? [] });
-      this.#queue.sent(xid, sentIps);
-      this.#d.metrics.bindingsSent.inc({}, sentIps.length);
-    }
-    if (this.#updReqXid !== undefined && this.#queue.idle) {
-      this.#send({ kind: "upddone", xid: this.#updReqXid });
-      this.#updReqXid = undefined;
-      this.#event({ type: "updates-complete" });
-    }
-  }
-
   /** Encodes, signs and sends; returns the xid used. */
-  #send(m: DistributiveOmit<FailoverMessage, "xid" | "timeSec"> & { xid?: number }): number {
+  #send(m: Outgoing): number {
     const xid = m.xid ?? this.#xid++;
     if (this.#link === undefined) return xid;
     const msg = { ...m, xid, timeSec: this.#nowSec() } as FailoverMessage;
@@ -700,5 +571,3 @@ export class FailoverPeer {
     return this.#d.clock.nowMs() - this.#sinceMs;
   }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
