@@ -29,14 +29,17 @@ import {
   stateMessageFields,
   type TimerKind,
 } from "./snapshot.ts";
-import { encodeText } from "./lease_sync.ts";
+import {
+  checkConnect,
+  connectAck,
+  connectMessage,
+  fingerprintIn,
+  fingerprintOption,
+} from "./handshake.ts";
 import { BindingSync, type Outgoing } from "./binding_sync.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
-import { VERSION } from "../version.ts";
 
 export const SNAPSHOT_KEY = "failover.snapshot";
-/** Vendor-specific option (29) sub-option carrying the scope-config fingerprint. */
-const VENDOR_FINGERPRINT = 1;
 const STARTUP_MS = 2000;
 
 export interface PeerDeps {
@@ -287,16 +290,7 @@ export class FailoverPeer {
     this.#d.net.connect().then((link) => {
       if (this.#stopped || this.#link !== undefined) return link.close();
       this.#attach(link);
-      this.#send({
-        kind: "connect",
-        relationshipName: this.#d.fo.relationshipName,
-        maxUnackedBndupd: this.#d.fo.maxUnackedBndupd,
-        receiveTimerSec: Math.max(1, Math.ceil(this.#d.fo.receiveTimerMs / 1000)),
-        vendorClass: `tandem-${VERSION}`,
-        protocolVersion: 1,
-        mcltSec: this.#d.fo.mcltSec,
-        vendorOptions: this.#vendorOptions(),
-      });
+      this.#send(connectMessage(this.#d.fo, this.#d.fingerprint));
     }, () => this.#scheduleReconnect());
   }
 
@@ -432,36 +426,17 @@ export class FailoverPeer {
     switch (m.kind) {
       case "connect": {
         if (this.#snap.role !== "secondary") return this.#drop("CONNECT sent to a primary");
-        const skew = m.timeSec - this.#nowSec();
-        let reject: number | undefined;
-        if (m.relationshipName !== fo.relationshipName) reject = REJECT.invalidPartner;
-        else if (Math.abs(skew) > fo.maxClockSkewSec) reject = REJECT.clockSkew;
-        else if (m.protocolVersion !== 1) reject = REJECT.versionMismatch;
+        const { reject, skewSec } = checkConnect(m, fo, this.#nowSec());
         if (reject !== undefined) {
           this.#d.metrics.rejectedConnections.inc({ reason: String(reject) });
-          this.#d.log.warn("failover.connect_rejected", { reason: reject, skewSec: skew });
-          this.#send({
-            kind: "connectack",
-            xid: m.xid,
-            relationshipName: fo.relationshipName,
-            protocolVersion: 1,
-            rejectReason: reject,
-          });
+          this.#d.log.warn("failover.connect_rejected", { reason: reject, skewSec });
+          this.#send(connectAck(fo, m.xid, this.#d.fingerprint, reject));
           return this.#drop(`CONNECT rejected (${reject})`);
         }
-        this.#skewSec = skew; // §7.8.2 step 6: correct every received time by it
+        this.#skewSec = skewSec; // §7.8.2 step 6: correct every received time by it
         this.#sync.partnerMaxUnacked = m.maxUnackedBndupd;
         this.#notePartnerFingerprint(m.vendorOptions);
-        this.#send({
-          kind: "connectack",
-          xid: m.xid,
-          relationshipName: fo.relationshipName,
-          protocolVersion: 1,
-          maxUnackedBndupd: fo.maxUnackedBndupd,
-          receiveTimerSec: Math.max(1, Math.ceil(fo.receiveTimerMs / 1000)),
-          vendorClass: `tandem-${VERSION}`,
-          vendorOptions: this.#vendorOptions(),
-        });
+        this.#send(connectAck(fo, m.xid, this.#d.fingerprint));
         this.#handshake(m.mcltSec);
         return;
       }
@@ -531,9 +506,8 @@ export class FailoverPeer {
   }
 
   #notePartnerFingerprint(v: ReadonlyMap<number, Uint8Array> | undefined): void {
-    const fp = v?.get(VENDOR_FINGERPRINT);
-    if (fp === undefined) return;
-    const text = new TextDecoder().decode(fp);
+    const text = fingerprintIn(v);
+    if (text === undefined) return;
     if (text !== this.#partnerFingerprint && text !== this.#d.fingerprint) {
       this.#d.metrics.fingerprintMismatches.inc();
       this.#d.log.error("failover.config_mismatch", {
@@ -545,14 +519,10 @@ export class FailoverPeer {
     this.#partnerFingerprint = text;
   }
 
-  #vendorOptions(): Map<number, Uint8Array> {
-    return new Map([[VENDOR_FINGERPRINT, encodeText(this.#d.fingerprint)]]);
-  }
-
   #sendState(): void {
     if (!this.#handshaken) return;
     const f = stateMessageFields(this.#snap);
-    this.#send({ kind: "state", ...f, vendorOptions: this.#vendorOptions() });
+    this.#send({ kind: "state", ...f, vendorOptions: fingerprintOption(this.#d.fingerprint) });
   }
 
   /** Encodes, signs and sends; returns the xid used. */
