@@ -9,7 +9,7 @@ import {
   openWriter,
   writeBatch,
   type WriterStatements,
-} from "../lease/sqlite_store.ts";
+} from "../lease/sqlite_writer.ts";
 
 type Msg =
   | { id: number; kind: "open"; path: string }
