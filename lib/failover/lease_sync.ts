@@ -13,6 +13,7 @@ import { bndupdRule, stateAfterAcceptedBndupd } from "../lease/transitions.ts";
 import type { Config } from "../config/config.ts";
 import { cidrContains, type Ipv4 } from "../wire/ipv4.ts";
 import { fromHex, toHex } from "../wire/bytes.ts";
+import { clientKeyOf } from "../wire/client_key.ts";
 import type { BindingUpdate } from "./binding_codec.ts";
 import { REJECT } from "./options.ts";
 import type { FailoverRole } from "./snapshot.ts";
@@ -48,11 +49,8 @@ export function subnetIdOf(config: Config, ip: Ipv4): number | undefined {
 
 /** The clientKey rule of lib/wire/client_key.ts, from replicated fields. */
 function keyOf(b: BindingUpdate): string {
-  if (b.clientId !== undefined && b.clientId.length > 0) return `id:${toHex(b.clientId)}`;
-  if (b.hardware !== undefined) {
-    return `hw:${b.hardware.htype.toString(16).padStart(2, "0")}:${toHex(b.hardware.addr)}`;
-  }
-  return "";
+  if ((b.clientId?.length ?? 0) === 0 && b.hardware === undefined) return "";
+  return clientKeyOf(b.clientId, b.hardware?.htype ?? 0, b.hardware?.addr ?? new Uint8Array());
 }
 
 export type Verdict =

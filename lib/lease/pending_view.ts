@@ -56,9 +56,8 @@ export class PendingView implements LeaseView {
     const base = this.base.byClient(clientKey);
     if (this.#leases.size === 0) return base;
     const out: Lease[] = [];
-    for (const [ip, l] of this.#leases) {
+    for (const l of this.#leases.values()) {
       if (l !== null && l.clientKey === clientKey) out.push(l);
-      void ip;
     }
     for (const l of base) if (!this.#leases.has(l.ip)) out.push(l);
     return out;

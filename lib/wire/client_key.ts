@@ -28,9 +28,17 @@ export function formatMac(b: Uint8Array): string {
  * "hw:<htype hex>:<hex of chaddr[0..hlen)>". Stable across restarts: used as the lease key.
  */
 export function clientKey(p: DhcpPacket): string {
-  const id = p.options.get(OPTION_CLIENT_IDENTIFIER);
-  if (id !== undefined && id.length > 0) return `id:${toHex(id)}`;
-  return `hw:${p.htype.toString(16).padStart(2, "0")}:${toHex(hwAddr(p))}`;
+  return clientKeyOf(p.options.get(OPTION_CLIENT_IDENTIFIER), p.htype, hwAddr(p));
+}
+
+/** The same rule from the parts (a replicated binding carries them apart, draft-12 §12.4-5). */
+export function clientKeyOf(
+  clientId: Uint8Array | undefined,
+  htype: number,
+  hw: Uint8Array,
+): string {
+  if (clientId !== undefined && clientId.length > 0) return `id:${toHex(clientId)}`;
+  return `hw:${htype.toString(16).padStart(2, "0")}:${toHex(hw)}`;
 }
 
 /**
