@@ -109,6 +109,11 @@ export class SqliteLeaseStore implements LeaseStore {
     }
   }
 
+  /** Resolves when commit() can run at once (the writer thread, if any, has opened). */
+  ready(): Promise<void> {
+    return this.#writer?.ready ?? Promise.resolve();
+  }
+
   get(ip: Ipv4): Lease | undefined {
     return this.#index.get(ip);
   }

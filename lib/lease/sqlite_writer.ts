@@ -128,6 +128,8 @@ export class WriterThread {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, { resolve(): void; reject(e: Error): void }>();
   #nextId = 1;
+  /** Settles when the thread has loaded and opened its connection (or failed to). */
+  readonly ready: Promise<void>;
 
   constructor(path: string) {
     this.#worker = new Worker(new URL("../platform/sqlite_writer_worker.ts", import.meta.url), {
@@ -144,6 +146,7 @@ export class WriterThread {
       for (const w of this.#waiting.values()) w.reject(new Error(`writer thread: ${e.message}`));
       this.#waiting.clear();
     };
+    this.ready = new Promise((resolve, reject) => this.#waiting.set(0, { resolve, reject }));
     this.#worker.postMessage({ id: 0, kind: "open", path });
   }
 

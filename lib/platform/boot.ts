@@ -46,6 +46,13 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   await Deno.mkdir(config.stateDir, { recursive: true });
   const dbPath = `${config.stateDir}/${DB_FILE}`;
   const store = SqliteLeaseStore.open(dbPath, { writerThread: true });
+  // Serve only once the writer thread can commit: the first ACK must not wait for it to load.
+  try {
+    await store.ready();
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
   const fo = config.role === "standalone" ? undefined : config.failover;

@@ -29,8 +29,10 @@ scope.onmessage = (e: MessageEvent<Msg>) => {
   if (m.kind === "open") {
     try {
       conn = openWriter(m.path);
+      scope.postMessage({ id: m.id });
     } catch (err) {
       openError = String(err);
+      scope.postMessage({ id: m.id, error: `writer not open: ${openError}` });
     }
     return;
   }

@@ -17,6 +17,9 @@ import {
 } from "../../lib/wire/ipv4.ts";
 import { MSG, OPT } from "../../lib/wire/option_registry.ts";
 
+/** How long dora() waits for each reply: generous, since a loaded CI machine can stall an fsync. */
+const REPLY_WAIT_MS = 8000;
+
 export function mac(i: number): Uint8Array {
   const c = new Uint8Array(16);
   c.set([0x52, 0x54, (i >>> 24) & 255, (i >>> 16) & 255, (i >>> 8) & 255, i & 255]);
@@ -87,14 +90,14 @@ export class RelayClient {
   /** DISCOVER -> OFFER -> REQUEST -> ACK for one client; returns the ACKed address. */
   async dora(chaddr: Uint8Array, xid: number): Promise<{ type: number; ip: Ipv4 }> {
     await this.send(request(MSG.DISCOVER, chaddr, this.giaddr, xid));
-    const offer = await this.receive();
+    const offer = await this.receive(REPLY_WAIT_MS);
     if (offer === undefined) throw new Error("no OFFER");
     const serverId = offer.options.get(OPT.serverIdentifier)!;
     await this.send(request(MSG.REQUEST, chaddr, this.giaddr, xid, [
       [OPT.requestedIpAddress, ipv4ToBytes(offer.yiaddr)],
       [OPT.serverIdentifier, serverId],
     ]));
-    const ack = await this.receive();
+    const ack = await this.receive(REPLY_WAIT_MS);
     if (ack === undefined) throw new Error("no ACK");
     return { type: ack.options.get(OPT.dhcpMessageType)?.[0] ?? 0, ip: ack.yiaddr };
   }
