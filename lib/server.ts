@@ -22,15 +22,12 @@ import { broadcastOf, formatIpv4 } from "./wire/ipv4.ts";
 import { MSG_NAMES } from "./wire/option_registry.ts";
 
 const RECLAIM_INTERVAL_MS = 10_000;
-/** Upper bound on packets handled per transaction, so one commit never grows unbounded. */
-const MAX_BATCH = 512;
-/**
- * How long the first packet of a batch waits for company. Each commit costs an fsync; waiting
- * 8 ms lets one fsync cover the packets of those 8 ms instead of a few each (measured: batches
- * of ~3 packets and half the time in fsync at 2,500 DORA/s without it). DHCP clients wait
- * seconds before retransmitting, so 8 ms of latency costs nothing.
- */
-const BATCH_WINDOW_MS = 8;
+
+const isDurable = (op: LeaseOp) => op.kind === "put" || op.kind === "delete" || op.kind === "meta";
+/** Packets handled per turn of the event loop before it may run sends and timers. */
+const MAX_BATCH = 256;
+/** Datagrams queued beyond this are dropped (counted as "overload"): memory stays bounded. */
+const MAX_QUEUE = 8192;
 
 export interface ServerDeps {
   readonly config: Config;
@@ -53,17 +50,33 @@ export interface ServerDeps {
 }
 
 interface Pending {
-  readonly reply: Uint8Array;
+  readonly data: Uint8Array;
   readonly ip: string;
   readonly port: number;
   readonly type: string;
 }
 
+/**
+ * The lease changes waiting for one transaction, with the replies that must wait for it. Its
+ * view shows the store plus every decided change not yet applied to the store's index.
+ */
+interface Group {
+  readonly view: PendingView;
+  readonly ops: LeaseOp[];
+  readonly replies: Pending[];
+  packets: number;
+  readonly done: Array<{ resolve(): void; reject(e: unknown): void }>;
+}
+
 export class DhcpServer {
   readonly #d: ServerDeps;
   #queue: Datagram[] = [];
-  #scheduled = false;
-  #flushing: Promise<void> = Promise.resolve();
+  #drainScheduled = false;
+  /** The group being filled (handled packets whose commit has not started). */
+  #open: Group | undefined;
+  /** The group whose transaction is running on the writer, if any. */
+  #committing: Group | undefined;
+  #committed: Promise<void> = Promise.resolve();
   #stopped = false;
   #reclaimTimer: { cancel(): void } | undefined;
   readonly #logLimiter = new Map<string, { windowStartMs: number; n: number }>();
@@ -83,54 +96,66 @@ export class DhcpServer {
     await this.#d.transport.run((d) => this.#enqueue(d));
   }
 
-  /** Stops receiving, finishes the batch in flight (its commit and replies), then returns. */
+  /** Stops receiving, finishes what was handled (its commits and replies), then returns. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#reclaimTimer?.cancel();
     this.#d.transport.close();
-    await this.#flushing;
+    this.#queue = [];
+    while (this.#open !== undefined || this.#committing !== undefined) await this.#committed;
   }
 
   /** Applies ops outside the packet path (the expiry sweep), told to failover like packets. */
-  async applyOps(raw: readonly LeaseOp[]): Promise<void> {
-    if (raw.length === 0) return;
+  applyOps(raw: readonly LeaseOp[]): Promise<void> {
+    if (raw.length === 0) return Promise.resolve();
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
-    const ops = this.#d.prepareOps?.(raw, this.#d.store, this.#d.scope(), nowSec) ?? raw;
-    await this.#d.store.commit(ops);
-    this.#notify(ops);
+    const g = this.#group();
+    const ops = this.#d.prepareOps?.(raw, g.view, this.#d.scope(), nowSec) ?? raw;
+    g.view.add(ops);
+    for (const op of ops) g.ops.push(op);
+    const done = new Promise<void>((resolve, reject) => g.done.push({ resolve, reject }));
+    this.#startCommit();
+    return done;
   }
 
   #enqueue(d: Datagram): void {
     if (this.#stopped) return;
-    this.#queue.push(d);
-    if (!this.#scheduled) this.#enqueueTimer();
-  }
-
-  #enqueueTimer(): void {
-    this.#scheduled = true;
-    this.#d.clock.after(BATCH_WINDOW_MS, () => {
-      this.#flushing = this.#flushing.then(() => this.#flush());
-    });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
-      await this.#processBatch(batch);
-      // Packets that came meanwhile wait for the next window unless a full batch is ready.
-      if (this.#queue.length < MAX_BATCH) break;
+    if (this.#queue.length >= MAX_QUEUE) {
+      this.#d.metrics.drops.inc({ reason: "overload" });
+      return;
     }
-    this.#scheduled = false;
-    if (this.#queue.length > 0) this.#enqueueTimer();
+    this.#queue.push(d);
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true;
+      // After the datagrams of this receive are all queued; no timer, no window: batches form
+      // by themselves while a transaction is on the writer (group commit, see #startCommit).
+      queueMicrotask(() => this.#drain());
+    }
   }
 
-  async #processBatch(batch: readonly Datagram[]): Promise<void> {
-    const { config, store, metrics } = this.#d;
+  #group(): Group {
+    this.#open ??= {
+      view: new PendingView(this.#committing?.view ?? this.#d.store),
+      ops: [],
+      replies: [],
+      packets: 0,
+      done: [],
+    };
+    return this.#open;
+  }
+
+  /** Handles queued packets: replies that change nothing durable leave now, the rest wait. */
+  #drain(): void {
+    this.#drainScheduled = false;
+    if (this.#stopped) return;
+    const batch = this.#queue.length <= MAX_BATCH ? this.#queue : this.#queue.slice(0, MAX_BATCH);
+    this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH);
+    const { config, metrics } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
-    const view = new PendingView(store);
     const scope = this.#d.scope();
-    const ops: LeaseOp[] = [];
-    const out: Pending[] = [];
+    const g = this.#group();
+    const view = g.view;
+    const early: Pending[] = [];
     for (const d of batch) {
       const decoded = decodeDhcp(d.data);
       if (!decoded.ok) {
@@ -153,31 +178,77 @@ export class DhcpServer {
       }
       const decided = this.#d.prepareOps?.(decision.ops, view, scope, nowSec) ?? decision.ops;
       view.add(decided);
-      ops.push(...decided);
+      let durable = false;
+      for (const op of decided) {
+        g.ops.push(op);
+        if (isDurable(op)) durable = true;
+      }
+      g.packets++;
       if (decision.kind === "reply") {
         const bytes = encodeDhcp(decision.reply, {
           maxMessageSize: decision.maxMessageSize,
           parameterOrder: decision.parameterOrder,
         });
         const to = this.#route(decision.to, d);
-        out.push({ reply: bytes, ip: to.ip, port: to.port, type: decision.replyType });
+        const pending = { data: bytes, ip: to.ip, port: to.port, type: decision.replyType };
+        // Invariant 2 is about leases: a reply that changes nothing durable (an OFFER backed by
+        // an in-memory hold, a NAK, an INFORM ACK) leaves now, not after the fsync; RFC 2131
+        // §4.3.1 lets a server offer without recording the offer.
+        (durable ? g.replies : early).push(pending);
       }
     }
-    if (ops.length > 0) {
-      const t0 = performance.now();
-      try {
-        await store.commit(ops);
-      } catch (e) {
-        // Invariant 2: nothing of this batch was acknowledged; clients will retransmit.
-        metrics.commitFailures.inc();
-        this.#d.log.error("store.commit_failed", { error: String(e), packets: batch.length });
-        return;
-      }
-      metrics.commitSeconds.observe((performance.now() - t0) / 1000);
-      metrics.batchSize.observe(batch.length);
+    void this.#sendAll(early);
+    this.#startCommit();
+    if (this.#queue.length > 0 && !this.#drainScheduled) {
+      // More than MAX_BATCH were waiting: let the event loop breathe (sends, timers) first.
+      this.#drainScheduled = true;
+      setTimeout(() => this.#drain(), 0);
     }
-    await Promise.all(out.map((p) => this.#send(p)));
-    this.#notify(ops);
+  }
+
+  /**
+   * Group commit without a timer: one transaction runs at a time; whatever is handled while it
+   * runs joins the next one. So an idle server commits each packet at once, and a busy one
+   * commits everything of one fsync's duration together (ARCHITECTURE.md invariant 2: no
+   * reply of a group leaves before its transaction has committed).
+   */
+  #startCommit(): void {
+    if (this.#committing !== undefined || this.#open === undefined) return;
+    const g = this.#open;
+    this.#open = undefined;
+    if (g.ops.length === 0 && g.replies.length === 0) {
+      for (const w of g.done) w.resolve();
+      return;
+    }
+    this.#committing = g;
+    this.#committed = this.#commit(g).finally(() => {
+      this.#committing = undefined;
+      this.#startCommit();
+    });
+  }
+
+  async #commit(g: Group): Promise<void> {
+    const { store, metrics } = this.#d;
+    const t0 = performance.now();
+    try {
+      await store.commit(g.ops);
+    } catch (e) {
+      // Invariant 2: nothing of this group was acknowledged; clients will retransmit. What was
+      // decided on top of it (the open group) is dropped too, since it may depend on it.
+      metrics.commitFailures.inc();
+      this.#d.log.error("store.commit_failed", { error: String(e), packets: g.packets });
+      const next = this.#open;
+      this.#open = undefined;
+      for (const w of [...g.done, ...(next?.done ?? [])]) w.reject(e);
+      return;
+    }
+    // The store now holds g's changes: the open group reads straight through to it.
+    this.#open?.view.rebase(store);
+    metrics.commitSeconds.observe((performance.now() - t0) / 1000);
+    metrics.batchSize.observe(g.packets);
+    await this.#sendAll(g.replies);
+    this.#notify(g.ops);
+    for (const w of g.done) w.resolve();
   }
 
   #notify(ops: readonly LeaseOp[]): void {
@@ -192,13 +263,25 @@ export class DhcpServer {
     if (changed.length > 0) this.#d.onCommitted(changed);
   }
 
-  async #send(p: Pending): Promise<void> {
+  async #sendAll(out: readonly Pending[]): Promise<void> {
+    if (out.length === 0) return;
+    const { metrics } = this.#d;
+    let failed: readonly number[];
     try {
-      await this.#d.transport.send(p.reply, p.ip, p.port);
-      this.#d.metrics.packetsOut.inc({ type: p.type });
+      failed = await this.#d.transport.sendMany(out);
     } catch (e) {
-      this.#d.metrics.sendErrors.inc();
-      this.#limitedLog("dhcp.send_failed", { to: p.ip, port: p.port, error: String(e) });
+      failed = out.map((_, i) => i);
+      this.#limitedLog("dhcp.send_failed", { packets: out.length, error: String(e) });
+    }
+    let f = 0;
+    for (let i = 0; i < out.length; i++) {
+      if (f < failed.length && failed[f] === i) {
+        f++;
+        metrics.sendErrors.inc();
+        this.#limitedLog("dhcp.send_failed", { to: out[i]!.ip, port: out[i]!.port });
+        continue;
+      }
+      metrics.packetsOut.inc({ type: out[i]!.type });
     }
   }
 
@@ -224,18 +307,20 @@ export class DhcpServer {
   #scheduleReclaim(): void {
     this.#reclaimTimer = this.#d.clock.after(RECLAIM_INTERVAL_MS, () => {
       if (this.#stopped) return;
-      this.#flushing = this.#flushing.then(async () => {
-        const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
-        try {
-          const ops = reclaimExpired(this.#d.store, nowSec, 1000);
-          if (ops.length > 0) {
-            await this.applyOps(ops);
-            this.#d.log.info("dhcp.reclaim", { leases: ops.length });
-          }
-        } catch (e) {
-          this.#d.log.error("dhcp.reclaim_failed", { error: String(e) });
+      const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
+      try {
+        // Read through the open group's view: a lease renewed but not yet committed is not
+        // expired.
+        const ops = reclaimExpired(this.#group().view, nowSec, 1000);
+        if (ops.length > 0) {
+          this.applyOps(ops).then(
+            () => this.#d.log.info("dhcp.reclaim", { leases: ops.length }),
+            (e) => this.#d.log.error("dhcp.reclaim_failed", { error: String(e) }),
+          );
         }
-      });
+      } catch (e) {
+        this.#d.log.error("dhcp.reclaim_failed", { error: String(e) });
+      }
       this.#scheduleReclaim();
     });
   }

@@ -16,11 +16,34 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
+/**
+ * labelKey() for the common case of one label, memoized per value: counters are bumped per
+ * packet, and building the key (sort, escape, join) cost more than the rest of inc().
+ */
+class KeyCache {
+  readonly #byName = new Map<string, Map<string, string>>();
+  key(labels: Labels): string {
+    let name: string | undefined;
+    for (const k in labels) {
+      if (name !== undefined) return labelKey(labels); // two or more labels: no cache
+      name = k;
+    }
+    if (name === undefined) return "";
+    const value = labels[name]!;
+    let byValue = this.#byName.get(name);
+    if (byValue === undefined) this.#byName.set(name, byValue = new Map());
+    let key = byValue.get(value);
+    if (key === undefined && byValue.size < 1024) byValue.set(value, key = labelKey(labels));
+    return key ?? labelKey(labels);
+  }
+}
+
 export class Counter {
   readonly #values = new Map<string, number>();
+  readonly #keys = new KeyCache();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
+    const k = this.#keys.key(labels);
     this.#values.set(k, (this.#values.get(k) ?? 0) + by);
   }
   get(labels: Labels = {}): number {

@@ -13,16 +13,42 @@ export class PendingView implements LeaseView {
   readonly #leases = new Map<Ipv4, Lease | null>();
   readonly #holds = new Map<Ipv4, Hold | null>();
   readonly #meta = new Map<string, string>();
+  /** clientKey -> addresses put for it here (some may since belong to another client). */
+  readonly #clients = new Map<string, Ipv4[]>();
 
-  constructor(readonly base: LeaseView) {}
+  #base: LeaseView;
+
+  constructor(base: LeaseView) {
+    this.#base = base;
+  }
+
+  get base(): LeaseView {
+    return this.#base;
+  }
+
+  /**
+   * Reads through `base` from now on. The runtime stacks the view of the group being filled on
+   * the view of the group being committed; once that commit is in the store, the stack must be
+   * cut, or every lookup would walk all earlier groups.
+   */
+  rebase(base: LeaseView): void {
+    this.#base = base;
+  }
 
   /** Records the ops of one decision so later packets of the batch see them. */
   add(ops: readonly LeaseOp[]): void {
     for (const op of ops) {
       switch (op.kind) {
-        case "put":
+        case "put": {
           this.#leases.set(op.lease.ip, op.lease);
+          const key = op.lease.clientKey;
+          if (key !== undefined) {
+            const ips = this.#clients.get(key);
+            if (ips === undefined) this.#clients.set(key, [op.lease.ip]);
+            else if (!ips.includes(op.lease.ip)) ips.push(op.lease.ip);
+          }
           break;
+        }
         case "delete":
           this.#leases.set(op.ip, null);
           break;
@@ -44,6 +70,7 @@ export class PendingView implements LeaseView {
     this.#leases.clear();
     this.#holds.clear();
     this.#meta.clear();
+    this.#clients.clear();
   }
 
   get(ip: Ipv4): Lease | undefined {
@@ -55,9 +82,14 @@ export class PendingView implements LeaseView {
   byClient(clientKey: string): readonly Lease[] {
     const base = this.base.byClient(clientKey);
     if (this.#leases.size === 0) return base;
+    const mine = this.#clients.get(clientKey);
+    let overridden = false;
+    for (const l of base) if (this.#leases.has(l.ip)) overridden = true;
+    if (mine === undefined && !overridden) return base;
     const out: Lease[] = [];
-    for (const l of this.#leases.values()) {
-      if (l !== null && l.clientKey === clientKey) out.push(l);
+    for (const ip of mine ?? []) {
+      const l = this.#leases.get(ip);
+      if (l != null && l.clientKey === clientKey) out.push(l);
     }
     for (const l of base) if (!this.#leases.has(l.ip)) out.push(l);
     return out;

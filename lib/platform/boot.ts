@@ -11,7 +11,7 @@ import { DhcpServer } from "../server.ts";
 import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
 import { statusDocument } from "../status.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { listenUdp } from "./udp.ts";
+import { openDhcpSocket } from "./dhcp_socket.ts";
 import { serveHttp } from "./http_server.ts";
 import { type EventLog, eventLog } from "./log.ts";
 import { VERSION } from "../version.ts";
@@ -62,7 +62,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
       tcpPeerNetwork(fo.myAddress, fo.myPort, fo.partnerAddress, fo.partnerPort);
     failover = composeFailover(config, fo, store, clock, net, registry, eventLog("failover"));
   }
-  const transport = listenUdp(config.dhcp.address, config.dhcp.port);
+  const transport = openDhcpSocket(config.dhcp.address, config.dhcp.port, log);
   const server = new DhcpServer({
     config,
     store,

@@ -10,10 +10,18 @@ export interface Datagram {
   readonly fromPort: number;
 }
 
+export interface OutDatagram {
+  readonly data: Uint8Array;
+  readonly ip: string;
+  readonly port: number;
+}
+
 export interface DatagramTransport {
   /** Starts delivering datagrams; resolves when the socket closes. */
   run(onDatagram: (d: Datagram) => void): Promise<void>;
   send(data: Uint8Array, ip: string, port: number): Promise<void>;
+  /** Sends a batch; returns the indexes (into list) of the datagrams that failed. */
+  sendMany(list: readonly OutDatagram[]): readonly number[] | Promise<readonly number[]>;
   close(): void;
   readonly port: number;
 }
@@ -39,6 +47,14 @@ export function listenUdp(hostname: string, port: number): DatagramTransport {
     },
     async send(data, ip, port) {
       await sock.send(data, { transport: "udp", hostname: ip, port });
+    },
+    async sendMany(list) {
+      const sent = await Promise.allSettled(
+        list.map((d) => sock.send(d.data, { transport: "udp", hostname: d.ip, port: d.port })),
+      );
+      const failed: number[] = [];
+      sent.forEach((r, i) => r.status === "rejected" && failed.push(i));
+      return failed;
     },
     close() {
       if (closed) return;

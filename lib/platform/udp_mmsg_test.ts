@@ -1,0 +1,76 @@
+/**
+ * The batched libc socket on loopback: every datagram sent to it arrives once, with its
+ * sender's address; sendMany() delivers a batch larger than one sendmmsg call; close() ends
+ * run() and frees the port.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { openMmsgSocket } from "./udp_mmsg.ts";
+import type { Datagram } from "./udp.ts";
+
+const probe = openMmsgSocket("127.0.0.1", 0);
+probe?.close();
+if (probe === undefined) {
+  console.warn("udp_mmsg_test: IGNORED: no FFI/glibc here (Tandem uses Deno's UDP socket)");
+}
+
+Deno.test({
+  name: "mmsg socket: receives every datagram with its sender, sends batches of 150",
+  ignore: probe === undefined,
+  async fn() {
+    const server = openMmsgSocket("127.0.0.1", 0)!;
+    const peer = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const peerPort = (peer.addr as Deno.NetAddr).port;
+    const got: Datagram[] = [];
+    const running = server.run((d) => got.push(d));
+    try {
+      for (let i = 0; i < 150; i++) {
+        await peer.send(new Uint8Array([i, 1, 2, 3]), {
+          transport: "udp",
+          hostname: "127.0.0.1",
+          port: server.port,
+        });
+      }
+      const end = Date.now() + 5000;
+      while (got.length < 150 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      equal(got.length, 150);
+      deepEqual(got.map((d) => d.data[0]), [...Array(150).keys()]);
+      ok(got.every((d) => d.fromIp === "127.0.0.1" && d.fromPort === peerPort));
+      ok(got.every((d) => d.data.length === 4));
+
+      const out = [...Array(150).keys()].map((i) => ({
+        data: new Uint8Array(300).fill(i),
+        ip: "127.0.0.1",
+        port: peerPort,
+      }));
+      const failed = await server.sendMany(out);
+      deepEqual(failed, []);
+      const seen = new Set<number>();
+      for (let i = 0; i < 150; i++) {
+        const [bytes] = await peer.receive();
+        equal(bytes.length, 300);
+        seen.add(bytes[0]!);
+      }
+      equal(seen.size, 150);
+      // A datagram to an unroutable address fails alone; the others still go.
+      const mixed = await server.sendMany([
+        { data: new Uint8Array([7]), ip: "127.0.0.1", port: peerPort },
+        { data: new Uint8Array([8]), ip: "0.0.0.0", port: 0 },
+        { data: new Uint8Array([9]), ip: "127.0.0.1", port: peerPort },
+      ]);
+      deepEqual(mixed, [1]);
+      equal((await peer.receive())[0][0], 7);
+      equal((await peer.receive())[0][0], 9);
+    } finally {
+      server.close();
+      peer.close();
+      await running;
+    }
+    // The port is free again once run() returned.
+    const again = Deno.listenDatagram({
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: server.port,
+    });
+    again.close();
+  },
+});

@@ -1,0 +1,188 @@
+/**
+ * The runtime loop with a fake socket and a store whose commits the test releases by hand:
+ * invariant 2 (no ACK before its commit), OFFERs that need no commit, group commit while a
+ * transaction runs, and what a failed commit does to the packets decided on top of it.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { parseConfig } from "./config/parse_config.ts";
+import { DhcpServer } from "./server.ts";
+import { MemoryLeaseStore } from "./lease/memory_store.ts";
+import type { LeaseOp } from "./lease/ops.ts";
+import { Registry } from "./http/metrics.ts";
+import { dhcpMetrics } from "./dhcp_metrics.ts";
+import { STANDALONE_SCOPE } from "./dhcp/scope.ts";
+import { ManualClock } from "./platform/clock.ts";
+import { MemoryLog } from "./platform/log.ts";
+import type { Datagram, DatagramTransport, OutDatagram } from "./platform/udp.ts";
+import { decodeDhcp, encodeDhcp } from "./wire/dhcp_message.ts";
+import { formatIpv4, ipv4ToBytes, parseIpv4 } from "./wire/ipv4.ts";
+import { MSG, OPT } from "./wire/option_registry.ts";
+import { mac, request } from "../tests/helpers/udp_relay_client.ts";
+
+const parsed = parseConfig(`server_id = "10.9.0.1"
+[[subnet]]
+cidr = "10.9.0.0/24"
+[[subnet.pool]]
+range = "10.9.0.10-10.9.0.200"
+`);
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+const config = parsed.config;
+const giaddr = parseIpv4("10.9.0.1")!;
+
+class FakeSocket implements DatagramTransport {
+  readonly port = 67;
+  readonly sent: OutDatagram[] = [];
+  #deliver: ((d: Datagram) => void) | undefined;
+  #closed: (() => void) | undefined;
+  run(onDatagram: (d: Datagram) => void): Promise<void> {
+    this.#deliver = onDatagram;
+    return new Promise((r) => (this.#closed = r));
+  }
+  inject(bytes: Uint8Array): void {
+    this.#deliver!({ data: bytes, fromIp: "10.9.0.1", fromPort: 67 });
+  }
+  send(): Promise<void> {
+    throw new Error("the server sends in batches");
+  }
+  sendMany(list: readonly OutDatagram[]): readonly number[] {
+    this.sent.push(...list);
+    return [];
+  }
+  close(): void {
+    this.#closed?.();
+  }
+  types(): string[] {
+    return this.sent.map((d) => {
+      const p = decodeDhcp(d.data);
+      return p.ok ? `${p.packet.options.get(OPT.dhcpMessageType)![0]}` : "?";
+    });
+  }
+}
+
+/** A memory store whose commit() waits until the test calls release() (or fail()). */
+class GatedStore extends MemoryLeaseStore {
+  readonly gates: { ops: readonly LeaseOp[]; open(): void; fail(): void }[] = [];
+  override commit(ops: readonly LeaseOp[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.gates.push({
+        ops,
+        open: () => {
+          this.apply(ops);
+          resolve();
+        },
+        fail: () => reject(new Error("disk on fire")),
+      });
+    });
+  }
+}
+
+function setup() {
+  const store = new GatedStore();
+  const sock = new FakeSocket();
+  const registry = new Registry();
+  const metrics = dhcpMetrics(registry, config, store);
+  const server = new DhcpServer({
+    config,
+    store,
+    clock: new ManualClock(),
+    transport: sock,
+    log: new MemoryLog(),
+    metrics,
+    scope: () => STANDALONE_SCOPE,
+  });
+  void server.run();
+  return { store, sock, server, metrics };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+function discover(i: number): Uint8Array {
+  return encodeDhcp(request(MSG.DISCOVER, mac(i), giaddr, i));
+}
+
+function requestFor(i: number, offered: Uint8Array): Uint8Array {
+  const offer = decodeDhcp(offered);
+  if (!offer.ok) throw new Error("bad offer");
+  return encodeDhcp(request(MSG.REQUEST, mac(i), giaddr, i, [
+    [OPT.requestedIpAddress, ipv4ToBytes(offer.packet.yiaddr)],
+    [OPT.serverIdentifier, ipv4ToBytes(config.serverId)],
+  ]));
+}
+
+Deno.test("server: an OFFER leaves at once, its ACK only after the commit resolves", async () => {
+  const { store, sock, server } = setup();
+  sock.inject(discover(1));
+  await tick();
+  deepEqual(sock.types(), [`${MSG.OFFER}`], "the OFFER needs no fsync (holds are memory-only)");
+  sock.inject(requestFor(1, sock.sent[0]!.data));
+  await tick();
+  equal(sock.sent.length, 1, "no ACK while its transaction is open");
+  ok(store.gates.length >= 1);
+  for (let i = 0; i < store.gates.length; i++) {
+    store.gates[i]!.open(); // the hold, then the lease
+    await tick();
+  }
+  equal(store.gates.length, 2);
+  deepEqual(sock.types(), [`${MSG.OFFER}`, `${MSG.ACK}`]);
+  equal(store.size(), 1, "the ACKed lease is in the store");
+  await server.stop();
+});
+
+Deno.test("server: packets handled during a commit form the next group, one commit", async () => {
+  const { store, sock, server, metrics } = setup();
+  for (let i = 0; i < 3; i++) sock.inject(discover(i));
+  await tick();
+  const offers = sock.sent.slice();
+  equal(offers.length, 3);
+  equal(store.gates.length, 1, "three DISCOVERs handled together, one group");
+  store.gates[0]!.open();
+  await tick();
+  sock.inject(requestFor(0, offers[0]!.data));
+  await tick();
+  equal(store.gates.length, 2, "the first REQUEST's transaction runs");
+  // While it runs, two more REQUESTs arrive.
+  sock.inject(requestFor(1, offers[1]!.data));
+  await tick();
+  sock.inject(requestFor(2, offers[2]!.data));
+  await tick();
+  equal(store.gates.length, 2, "nothing starts while a transaction runs");
+  store.gates[1]!.open();
+  await tick();
+  equal(store.gates.length, 3, "the two waiting REQUESTs share one transaction");
+  equal(store.gates[2]!.ops.filter((o) => o.kind === "put").length, 2);
+  store.gates[2]!.open();
+  await tick();
+  const acked = sock.sent.slice(3).map((d) => decodeDhcp(d.data));
+  equal(acked.length, 3);
+  const ips = acked.map((p) => (p.ok ? formatIpv4(p.packet.yiaddr) : "?"));
+  equal(new Set(ips).size, 3, `three clients, three addresses: ${ips}`);
+  equal(metrics.batchSize.count, 3);
+  equal(metrics.batchSize.sum, 6, "3 DISCOVERs + 1 REQUEST + 2 REQUESTs");
+  await server.stop();
+});
+
+Deno.test("server: a failed commit sends no ACK and drops what was decided on top of it", async () => {
+  const { store, sock, server, metrics } = setup();
+  sock.inject(discover(1));
+  sock.inject(discover(2));
+  await tick();
+  store.gates[0]!.open(); // the holds
+  await tick();
+  const [o1, o2] = sock.sent.slice();
+  sock.inject(requestFor(1, o1!.data));
+  await tick();
+  sock.inject(requestFor(2, o2!.data));
+  await tick();
+  store.gates[1]!.fail();
+  await tick();
+  equal(sock.sent.length, 2, "neither REQUEST was answered");
+  equal(store.size(), 0, "nothing was stored");
+  equal(metrics.commitFailures.get(), 1);
+  // The clients retransmit and the server serves them.
+  sock.inject(requestFor(1, o1!.data));
+  await tick();
+  store.gates[2]!.open();
+  await tick();
+  deepEqual(sock.types().slice(2), [`${MSG.ACK}`]);
+  await server.stop();
+});
