@@ -1,14 +1,14 @@
 /**
- * The DHCP runtime loop: receive -> decode -> handle -> persist (one transaction per batch) ->
- * send -> tell failover. ARCHITECTURE.md invariant 2: a DHCPACK leaves only after the
- * transaction holding its lease has committed; if the commit fails, no reply of that batch is
- * sent (the clients retry).
+ * The DHCP runtime loop: receive -> decode -> handle -> persist (group commit through the
+ * WritePipeline) -> send -> tell failover. ARCHITECTURE.md invariant 2: a DHCPACK leaves only
+ * after the transaction holding its lease has committed; if the commit fails, no reply that
+ * waited for it is sent (the clients retry).
  */
 import type { Config } from "./config/config.ts";
-import type { LeaseStore, LeaseView } from "./lease/store.ts";
+import type { LeaseView } from "./lease/store.ts";
 import type { Lease } from "./lease/lease.ts";
 import type { LeaseOp } from "./lease/ops.ts";
-import { PendingView } from "./lease/pending_view.ts";
+import type { WritePipeline } from "./lease/write_pipeline.ts";
 import type { Clock } from "./platform/clock.ts";
 import type { Datagram, DatagramTransport } from "./platform/udp.ts";
 import type { EventLog } from "./platform/log.ts";
@@ -31,7 +31,8 @@ const MAX_QUEUE = 8192;
 
 export interface ServerDeps {
   readonly config: Config;
-  readonly store: LeaseStore;
+  /** Where lease changes go (shared with failover, so all writers see each other). */
+  readonly pipeline: WritePipeline;
   readonly clock: Clock;
   readonly transport: DatagramTransport;
   readonly log: EventLog;
@@ -56,27 +57,10 @@ interface Pending {
   readonly type: string;
 }
 
-/**
- * The lease changes waiting for one transaction, with the replies that must wait for it. Its
- * view shows the store plus every decided change not yet applied to the store's index.
- */
-interface Group {
-  readonly view: PendingView;
-  readonly ops: LeaseOp[];
-  readonly replies: Pending[];
-  packets: number;
-  readonly done: Array<{ resolve(): void; reject(e: unknown): void }>;
-}
-
 export class DhcpServer {
   readonly #d: ServerDeps;
   #queue: Datagram[] = [];
   #drainScheduled = false;
-  /** The group being filled (handled packets whose commit has not started). */
-  #open: Group | undefined;
-  /** The group whose transaction is running on the writer, if any. */
-  #committing: Group | undefined;
-  #committed: Promise<void> = Promise.resolve();
   #stopped = false;
   #reclaimTimer: { cancel(): void } | undefined;
   readonly #logLimiter = new Map<string, { windowStartMs: number; n: number }>();
@@ -102,20 +86,19 @@ export class DhcpServer {
     this.#reclaimTimer?.cancel();
     this.#d.transport.close();
     this.#queue = [];
-    while (this.#open !== undefined || this.#committing !== undefined) await this.#committed;
+    await this.#d.pipeline.drain();
   }
 
   /** Applies ops outside the packet path (the expiry sweep), told to failover like packets. */
-  applyOps(raw: readonly LeaseOp[]): Promise<void> {
-    if (raw.length === 0) return Promise.resolve();
+  async applyOps(raw: readonly LeaseOp[]): Promise<void> {
+    if (raw.length === 0) return;
+    const { pipeline } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
-    const g = this.#group();
-    const ops = this.#d.prepareOps?.(raw, g.view, this.#d.scope(), nowSec) ?? raw;
-    g.view.add(ops);
-    for (const op of ops) g.ops.push(op);
-    const done = new Promise<void>((resolve, reject) => g.done.push({ resolve, reject }));
-    this.#startCommit();
-    return done;
+    const ops = this.#d.prepareOps?.(raw, pipeline.view, this.#d.scope(), nowSec) ?? raw;
+    const done = pipeline.add(ops);
+    pipeline.kick();
+    await done;
+    this.#notify(ops);
   }
 
   #enqueue(d: Datagram): void {
@@ -128,20 +111,9 @@ export class DhcpServer {
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
       // After the datagrams of this receive are all queued; no timer, no window: batches form
-      // by themselves while a transaction is on the writer (group commit, see #startCommit).
+      // by themselves while a transaction is on the writer (WritePipeline).
       queueMicrotask(() => this.#drain());
     }
-  }
-
-  #group(): Group {
-    this.#open ??= {
-      view: new PendingView(this.#committing?.view ?? this.#d.store),
-      ops: [],
-      replies: [],
-      packets: 0,
-      done: [],
-    };
-    return this.#open;
   }
 
   /** Handles queued packets: replies that change nothing durable leave now, the rest wait. */
@@ -150,12 +122,14 @@ export class DhcpServer {
     if (this.#stopped) return;
     const batch = this.#queue.length <= MAX_BATCH ? this.#queue : this.#queue.slice(0, MAX_BATCH);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH);
-    const { config, metrics } = this.#d;
+    const { config, metrics, pipeline } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
     const scope = this.#d.scope();
-    const g = this.#group();
-    const view = g.view;
+    const view = pipeline.view;
     const early: Pending[] = [];
+    const late: Pending[] = [];
+    const ops: LeaseOp[] = [];
+    let done: Promise<void> | undefined;
     for (const d of batch) {
       const decoded = decodeDhcp(d.data);
       if (!decoded.ok) {
@@ -177,13 +151,12 @@ export class DhcpServer {
         continue;
       }
       const decided = this.#d.prepareOps?.(decision.ops, view, scope, nowSec) ?? decision.ops;
-      view.add(decided);
+      done = pipeline.add(decided, 1);
       let durable = false;
       for (const op of decided) {
-        g.ops.push(op);
+        ops.push(op);
         if (isDurable(op)) durable = true;
       }
-      g.packets++;
       if (decision.kind === "reply") {
         const bytes = encodeDhcp(decision.reply, {
           maxMessageSize: decision.maxMessageSize,
@@ -194,11 +167,17 @@ export class DhcpServer {
         // Invariant 2 is about leases: a reply that changes nothing durable (an OFFER backed by
         // an in-memory hold, a NAK, an INFORM ACK) leaves now, not after the fsync; RFC 2131
         // §4.3.1 lets a server offer without recording the offer.
-        (durable ? g.replies : early).push(pending);
+        (durable ? late : early).push(pending);
       }
     }
     void this.#sendAll(early);
-    this.#startCommit();
+    if (done !== undefined) {
+      pipeline.kick();
+      done.then(async () => {
+        await this.#sendAll(late);
+        this.#notify(ops);
+      }, () => {/* counted and logged by the pipeline's owner; the clients retry */});
+    }
     if (this.#queue.length > 0 && !this.#drainScheduled) {
       // More than MAX_BATCH were waiting: let the event loop breathe (sends, timers) first.
       this.#drainScheduled = true;
@@ -206,57 +185,12 @@ export class DhcpServer {
     }
   }
 
-  /**
-   * Group commit without a timer: one transaction runs at a time; whatever is handled while it
-   * runs joins the next one. So an idle server commits each packet at once, and a busy one
-   * commits everything of one fsync's duration together (ARCHITECTURE.md invariant 2: no
-   * reply of a group leaves before its transaction has committed).
-   */
-  #startCommit(): void {
-    if (this.#committing !== undefined || this.#open === undefined) return;
-    const g = this.#open;
-    this.#open = undefined;
-    if (g.ops.length === 0 && g.replies.length === 0) {
-      for (const w of g.done) w.resolve();
-      return;
-    }
-    this.#committing = g;
-    this.#committed = this.#commit(g).finally(() => {
-      this.#committing = undefined;
-      this.#startCommit();
-    });
-  }
-
-  async #commit(g: Group): Promise<void> {
-    const { store, metrics } = this.#d;
-    const t0 = performance.now();
-    try {
-      await store.commit(g.ops);
-    } catch (e) {
-      // Invariant 2: nothing of this group was acknowledged; clients will retransmit. What was
-      // decided on top of it (the open group) is dropped too, since it may depend on it.
-      metrics.commitFailures.inc();
-      this.#d.log.error("store.commit_failed", { error: String(e), packets: g.packets });
-      const next = this.#open;
-      this.#open = undefined;
-      for (const w of [...g.done, ...(next?.done ?? [])]) w.reject(e);
-      return;
-    }
-    // The store now holds g's changes: the open group reads straight through to it.
-    this.#open?.view.rebase(store);
-    metrics.commitSeconds.observe((performance.now() - t0) / 1000);
-    metrics.batchSize.observe(g.packets);
-    await this.#sendAll(g.replies);
-    this.#notify(g.ops);
-    for (const w of g.done) w.resolve();
-  }
-
   #notify(ops: readonly LeaseOp[]): void {
     if (this.#d.onCommitted === undefined) return;
     const changed: Lease[] = [];
     for (const op of ops) {
       if (op.kind === "put") {
-        const l = this.#d.store.get(op.lease.ip);
+        const l = this.#d.pipeline.store.get(op.lease.ip);
         if (l !== undefined) changed.push(l);
       }
     }
@@ -311,7 +245,7 @@ export class DhcpServer {
       try {
         // Read through the open group's view: a lease renewed but not yet committed is not
         // expired.
-        const ops = reclaimExpired(this.#group().view, nowSec, 1000);
+        const ops = reclaimExpired(this.#d.pipeline.view, nowSec, 1000);
         if (ops.length > 0) {
           this.applyOps(ops).then(
             () => this.#d.log.info("dhcp.reclaim", { leases: ops.length }),

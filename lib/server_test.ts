@@ -7,6 +7,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseConfig } from "./config/parse_config.ts";
 import { DhcpServer } from "./server.ts";
 import { MemoryLeaseStore } from "./lease/memory_store.ts";
+import { WritePipeline } from "./lease/write_pipeline.ts";
 import type { LeaseOp } from "./lease/ops.ts";
 import { Registry } from "./http/metrics.ts";
 import { dhcpMetrics } from "./dhcp_metrics.ts";
@@ -81,9 +82,17 @@ function setup() {
   const sock = new FakeSocket();
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
+  const pipeline = new WritePipeline(store, {
+    nowMs: () => performance.now(),
+    committed: (packets, ms) => {
+      metrics.commitSeconds.observe(ms / 1000);
+      if (packets > 0) metrics.batchSize.observe(packets);
+    },
+    failed: () => metrics.commitFailures.inc(),
+  });
   const server = new DhcpServer({
     config,
-    store,
+    pipeline,
     clock: new ManualClock(),
     transport: sock,
     log: new MemoryLog(),

@@ -65,6 +65,11 @@ export class PendingView implements LeaseView {
     }
   }
 
+  /** True when this overlay itself (not its base) changes ip. */
+  touches(ip: Ipv4): boolean {
+    return this.#leases.has(ip);
+  }
+
   /** Forgets the overlay once the batch is committed (or abandoned). */
   clear(): void {
     this.#leases.clear();

@@ -40,6 +40,11 @@ export interface LeaseStore extends LeaseView {
    * runtime's per-packet path uses it so receiving goes on during the fsync).
    */
   commit(ops: readonly LeaseOp[]): Promise<void>;
+  /**
+   * True when a change to ip is decided but not yet committed (only stores that front a write
+   * pipeline know; the plain stores have nothing pending).
+   */
+  pending?(ip: Ipv4): boolean;
   /** Records with seq greater than afterSeq, in seq order (failover UPDREQ / backlog). */
   changedSince(afterSeq: number): readonly Lease[];
   close(): void;

@@ -4,6 +4,7 @@
  */
 import type { Config } from "../config/config.ts";
 import { SqliteLeaseStore } from "../lease/sqlite_store.ts";
+import { PipelineStore, WritePipeline } from "../lease/write_pipeline.ts";
 import { Registry } from "../http/metrics.ts";
 import { httpHandler, type ReadyState } from "../http/routes.ts";
 import { dhcpMetrics } from "../dhcp_metrics.ts";
@@ -55,17 +56,30 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   }
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
+  // Every lease write while serving goes through one pipeline (lib/lease/write_pipeline.ts).
+  const pipeline = new WritePipeline(store, {
+    nowMs: () => performance.now(),
+    committed: (packets, ms) => {
+      metrics.commitSeconds.observe(ms / 1000);
+      if (packets > 0) metrics.batchSize.observe(packets);
+    },
+    failed: (e, packets) => {
+      metrics.commitFailures.inc();
+      log.error("store.commit_failed", { error: String(e), packets });
+    },
+  });
   const fo = config.role === "standalone" ? undefined : config.failover;
   let failover: FailoverParts | undefined;
   if (fo !== undefined) {
     const net = opts.peerNetwork ??
       tcpPeerNetwork(fo.myAddress, fo.myPort, fo.partnerAddress, fo.partnerPort);
-    failover = composeFailover(config, fo, store, clock, net, registry, eventLog("failover"));
+    const leases = new PipelineStore(pipeline);
+    failover = composeFailover(config, fo, leases, clock, net, registry, eventLog("failover"));
   }
   const transport = openDhcpSocket(config.dhcp.address, config.dhcp.port, log);
   const server = new DhcpServer({
     config,
-    store,
+    pipeline,
     clock,
     transport,
     log,
@@ -122,6 +136,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
         stopping = true;
         await server.stop();
         failover?.peer.stop();
+        await pipeline.drain(); // the failover's last writes (recorded BNDACKs)
         await done.catch(() => {});
         await http.shutdown();
         store.close();

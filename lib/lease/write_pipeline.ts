@@ -1,0 +1,184 @@
+/**
+ * The one way lease changes reach the store while Tandem serves: group commit with one
+ * transaction at a time. Everything decided while a transaction runs joins the next one, so an
+ * idle box commits each change at once and a busy one shares one fsync among hundreds.
+ *
+ * Every writer (the DHCP loop, failover's BNDUPD/BNDACK handling, the expiry sweep, the state
+ * record) decides against `view`: the store plus every change decided but not yet committed.
+ * Deciding against the store alone would let a write based on an old version of a lease land
+ * after a newer one and undo it (a renewal lost, then the address given to a second client).
+ *
+ * ARCHITECTURE.md invariant 2 stays with the callers: whatever must wait for durability (an
+ * ACK, a BNDACK) waits for the promise of the group its changes joined.
+ */
+import type { Ipv4 } from "../wire/ipv4.ts";
+import type { Lease } from "./lease.ts";
+import type { LeaseOp } from "./ops.ts";
+import { PendingView } from "./pending_view.ts";
+import type { LeaseStore, LeaseView } from "./store.ts";
+
+interface Group {
+  readonly view: PendingView;
+  readonly ops: LeaseOp[];
+  /** What the callers counted into it (the DHCP loop: packets). */
+  weight: number;
+  readonly settled: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export interface PipelineHooks {
+  nowMs(): number;
+  /** A transaction committed: its weight (packets) and how long it took. */
+  committed?(weight: number, ms: number): void;
+  /** A transaction failed: nothing of it (or decided on top of it) is stored. */
+  failed?(error: unknown, weight: number): void;
+}
+
+export class WritePipeline {
+  readonly #store: LeaseStore;
+  /** The group being filled: decided, its transaction not started. */
+  #open: Group | undefined;
+  /** The group whose transaction runs. */
+  #committing: Group | undefined;
+  readonly #hooks: PipelineHooks;
+
+  constructor(store: LeaseStore, hooks: PipelineHooks) {
+    this.#store = store;
+    this.#hooks = hooks;
+  }
+
+  get store(): LeaseStore {
+    return this.#store;
+  }
+
+  /** The store with every decided change, committed or not. Valid until the next add(). */
+  get view(): LeaseView {
+    return this.#group().view;
+  }
+
+  /** True when a change to ip is decided but not yet committed. */
+  pending(ip: Ipv4): boolean {
+    return (this.#open?.view.touches(ip) ?? false) ||
+      (this.#committing?.view.touches(ip) ?? false);
+  }
+
+  /** True while nothing is waiting or committing. */
+  get idle(): boolean {
+    return this.#open === undefined && this.#committing === undefined;
+  }
+
+  /**
+   * Adds ops to the open group and returns its promise: resolved once they are committed (and
+   * in the store's index), rejected if that transaction, or the one before it, failed.
+   * Start the transaction with kick() once the current burst of decisions is added.
+   */
+  add(ops: readonly LeaseOp[], weight = 0): Promise<void> {
+    const g = this.#group();
+    g.weight += weight;
+    g.view.add(ops);
+    for (const op of ops) g.ops.push(op);
+    return g.settled;
+  }
+
+  /** Starts the open group's transaction now unless one is running (then it follows it). */
+  kick(): void {
+    if (this.#committing !== undefined || this.#open === undefined) return;
+    const g = this.#open;
+    this.#open = undefined;
+    this.#committing = g;
+    const t0 = this.#hooks.nowMs();
+    this.#store.commit(g.ops).then(() => {
+      // The store now holds g's changes: the open group reads straight through to it.
+      this.#open?.view.rebase(this.#store);
+      if (g.ops.length > 0) this.#hooks.committed?.(g.weight, this.#hooks.nowMs() - t0);
+      this.#committing = undefined;
+      g.resolve();
+      this.kick();
+    }, (e) => {
+      // What was decided on top of the failed group may depend on it: it fails too.
+      const next = this.#open;
+      this.#open = undefined;
+      this.#committing = undefined;
+      this.#hooks.failed?.(e, g.weight + (next?.weight ?? 0));
+      g.reject(e);
+      next?.reject(e);
+    });
+  }
+
+  /** Waits until everything added so far is committed or failed. */
+  async drain(): Promise<void> {
+    while (!this.idle) {
+      this.kick();
+      await (this.#committing ?? this.#open)?.settled.catch(() => {});
+    }
+  }
+
+  #group(): Group {
+    if (this.#open === undefined) {
+      let resolve!: () => void, reject!: (e: unknown) => void;
+      const settled = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // A group nobody awaits must not become an unhandled rejection.
+      settled.catch(() => {});
+      this.#open = {
+        view: new PendingView(this.#committing?.view ?? this.#store),
+        ops: [],
+        weight: 0,
+        settled,
+        resolve,
+        reject,
+      };
+    }
+    return this.#open;
+  }
+}
+
+/**
+ * The pipeline as a LeaseStore, for code written against the store (failover): reads see
+ * decided changes, commit() joins the pipeline. Changes written this way are not told to the
+ * partner (they are the partner's, or bookkeeping about the partner).
+ */
+export class PipelineStore implements LeaseStore {
+  constructor(readonly pipeline: WritePipeline) {}
+  get(ip: Ipv4): Lease | undefined {
+    return this.pipeline.view.get(ip);
+  }
+  byClient(clientKey: string): readonly Lease[] {
+    return this.pipeline.view.byClient(clientKey);
+  }
+  hold(ip: Ipv4) {
+    return this.pipeline.view.hold(ip);
+  }
+  all(): Iterable<Lease> {
+    return this.pipeline.view.all();
+  }
+  size(): number {
+    return this.pipeline.view.size();
+  }
+  meta(key: string): string | undefined {
+    return this.pipeline.view.meta(key);
+  }
+  countByState(subnetId: number) {
+    return this.pipeline.store.countByState(subnetId);
+  }
+  changedSince(afterSeq: number): readonly Lease[] {
+    return this.pipeline.store.changedSince(afterSeq);
+  }
+  apply(ops: readonly LeaseOp[]): void {
+    this.pipeline.store.apply(ops);
+  }
+  commit(ops: readonly LeaseOp[]): Promise<void> {
+    const done = this.pipeline.add(ops);
+    this.pipeline.kick();
+    return done;
+  }
+  pending(ip: Ipv4): boolean {
+    return this.pipeline.pending(ip);
+  }
+  close(): void {
+    this.pipeline.store.close();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * WritePipeline: one transaction at a time, later decisions grouped behind it, every writer
+ * reading decided-but-uncommitted changes (so a write based on an old version cannot land after
+ * a newer one), and a failure taking down what was decided on top of it.
+ */
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { MemoryLeaseStore } from "./memory_store.ts";
+import type { LeaseOp } from "./ops.ts";
+import { PipelineStore, WritePipeline } from "./write_pipeline.ts";
+import { ip, lease, put } from "../../tests/contracts/lease_store_contract.ts";
+
+class GatedStore extends MemoryLeaseStore {
+  readonly gates: { ops: readonly LeaseOp[]; open(): void; fail(): void }[] = [];
+  override commit(ops: readonly LeaseOp[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.gates.push({
+        ops,
+        open: () => (this.apply(ops), resolve()),
+        fail: () => reject(new Error("I/O error")),
+      });
+    });
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+function setup() {
+  const store = new GatedStore();
+  const log: string[] = [];
+  const pipeline = new WritePipeline(store, {
+    nowMs: () => 0,
+    committed: (w) => log.push(`ok ${w}`),
+    failed: (_e, w) => log.push(`failed ${w}`),
+  });
+  return { store, pipeline, facade: new PipelineStore(pipeline), log };
+}
+
+Deno.test("pipeline: one transaction at a time; what comes meanwhile is one group", async () => {
+  const { store, pipeline, log } = setup();
+  const a = pipeline.add([put(lease("10.0.0.1", "a"))], 1);
+  pipeline.kick();
+  const b = pipeline.add([put(lease("10.0.0.2", "b"))], 1);
+  pipeline.kick();
+  const c = pipeline.add([put(lease("10.0.0.3", "c"))], 1);
+  pipeline.kick();
+  equal(store.gates.length, 1, "b and c wait for a");
+  equal(b, c, "b and c share a group");
+  store.gates[0]!.open();
+  await a;
+  await tick();
+  equal(store.gates.length, 2);
+  equal(store.gates[1]!.ops.length, 2);
+  store.gates[1]!.open();
+  await b;
+  deepEqual(log, ["ok 1", "ok 2"]);
+  equal(store.size(), 3);
+  ok(pipeline.idle);
+});
+
+Deno.test("pipeline: readers see decided changes; pending() until they are committed", async () => {
+  const { store, facade } = setup();
+  store.apply([put(lease("10.0.0.1", "a", { endSec: 100 }))]);
+  const renewal = facade.commit([put(lease("10.0.0.1", "a", { endSec: 900 }))]);
+  equal(facade.get(ip("10.0.0.1"))?.endSec, 900, "the renewal, though not committed");
+  equal(store.get(ip("10.0.0.1"))?.endSec, 100);
+  ok(facade.pending(ip("10.0.0.1")));
+  equal(facade.pending(ip("10.0.0.2")), false);
+  // A second writer builds on what it reads: the renewal survives.
+  const l = facade.get(ip("10.0.0.1"))!;
+  const bookkeeping = facade.commit([put({ ...l, pendingUpdate: false })]);
+  store.gates[0]!.open();
+  await renewal;
+  await tick();
+  store.gates[1]!.open();
+  await bookkeeping;
+  equal(store.get(ip("10.0.0.1"))?.endSec, 900);
+  equal(facade.pending(ip("10.0.0.1")), false);
+});
+
+Deno.test("pipeline: a failed transaction fails the group decided on top of it", async () => {
+  const { store, pipeline, log } = setup();
+  const first = pipeline.add([put(lease("10.0.0.1", "a"))], 2);
+  pipeline.kick();
+  const second = pipeline.add([put(lease("10.0.0.2", "b"))], 3);
+  store.gates[0]!.fail();
+  await rejects(first);
+  await rejects(second);
+  deepEqual(log, ["failed 5"]);
+  equal(store.size(), 0);
+  ok(pipeline.idle);
+  equal(pipeline.view.get(ip("10.0.0.2")), undefined, "the dropped decision is gone");
+  const third = pipeline.add([put(lease("10.0.0.3", "c"))], 1);
+  pipeline.kick();
+  store.gates[1]!.open();
+  await third;
+  equal(store.size(), 1);
+});
