@@ -3,12 +3,11 @@
  * invariant 2 (no ACK before its commit), OFFERs that need no commit, group commit while a
  * transaction runs, and what a failed commit does to the packets decided on top of it.
  */
+import { GatedStore } from "../tests/helpers/gated_store.ts";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseConfig } from "./config/parse_config.ts";
 import { DhcpServer } from "./server.ts";
-import { MemoryLeaseStore } from "./lease/memory_store.ts";
 import { WritePipeline } from "./lease/write_pipeline.ts";
-import type { LeaseOp } from "./lease/ops.ts";
 import { Registry } from "./http/metrics.ts";
 import { dhcpMetrics } from "./dhcp_metrics.ts";
 import { STANDALONE_SCOPE } from "./dhcp/scope.ts";
@@ -56,23 +55,6 @@ class FakeSocket implements DatagramTransport {
     return this.sent.map((d) => {
       const p = decodeDhcp(d.data);
       return p.ok ? `${p.packet.options.get(OPT.dhcpMessageType)![0]}` : "?";
-    });
-  }
-}
-
-/** A memory store whose commit() waits until the test calls release() (or fail()). */
-class GatedStore extends MemoryLeaseStore {
-  readonly gates: { ops: readonly LeaseOp[]; open(): void; fail(): void }[] = [];
-  override commit(ops: readonly LeaseOp[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.gates.push({
-        ops,
-        open: () => {
-          this.apply(ops);
-          resolve();
-        },
-        fail: () => reject(new Error("disk on fire")),
-      });
     });
   }
 }

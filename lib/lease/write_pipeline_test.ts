@@ -3,24 +3,10 @@
  * reading decided-but-uncommitted changes (so a write based on an old version cannot land after
  * a newer one), and a failure taking down what was decided on top of it.
  */
+import { GatedStore } from "../../tests/helpers/gated_store.ts";
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { MemoryLeaseStore } from "./memory_store.ts";
-import type { LeaseOp } from "./ops.ts";
 import { PipelineStore, WritePipeline } from "./write_pipeline.ts";
 import { ip, lease, put } from "../../tests/contracts/lease_store_contract.ts";
-
-class GatedStore extends MemoryLeaseStore {
-  readonly gates: { ops: readonly LeaseOp[]; open(): void; fail(): void }[] = [];
-  override commit(ops: readonly LeaseOp[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.gates.push({
-        ops,
-        open: () => (this.apply(ops), resolve()),
-        fail: () => reject(new Error("I/O error")),
-      });
-    });
-  }
-}
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
