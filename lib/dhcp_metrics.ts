@@ -1,6 +1,8 @@
 /**
  * The DHCP server's metrics, named once. Event ids in logs match the label values here.
  */
+import type { PipelineHooks } from "./lease/write_pipeline.ts";
+import type { EventLog } from "./platform/log.ts";
 import type { Registry } from "./http/metrics.ts";
 import type { LeaseView } from "./lease/store.ts";
 import type { Config } from "./config/config.ts";
@@ -42,3 +44,22 @@ export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
 }
 
 export type DhcpMetrics = ReturnType<typeof dhcpMetrics>;
+
+/** The write pipeline's hooks: commit latency, packets per transaction, failures. */
+export function pipelineHooks(
+  metrics: DhcpMetrics,
+  log: EventLog,
+  nowMs: () => number,
+): PipelineHooks {
+  return {
+    nowMs,
+    committed: (packets, ms) => {
+      metrics.commitSeconds.observe(ms / 1000);
+      if (packets > 0) metrics.batchSize.observe(packets);
+    },
+    failed: (e, packets) => {
+      metrics.commitFailures.inc();
+      log.error("store.commit_failed", { error: String(e), packets });
+    },
+  };
+}

@@ -7,7 +7,7 @@
 import type { Config } from "./config/config.ts";
 import type { LeaseView } from "./lease/store.ts";
 import type { Lease } from "./lease/lease.ts";
-import type { LeaseOp } from "./lease/ops.ts";
+import { isDurable, type LeaseOp } from "./lease/ops.ts";
 import type { WritePipeline } from "./lease/write_pipeline.ts";
 import type { Clock } from "./platform/clock.ts";
 import type { Datagram, DatagramTransport } from "./platform/udp.ts";
@@ -22,8 +22,6 @@ import { broadcastOf, formatIpv4 } from "./wire/ipv4.ts";
 import { MSG_NAMES } from "./wire/option_registry.ts";
 
 const RECLAIM_INTERVAL_MS = 10_000;
-
-const isDurable = (op: LeaseOp) => op.kind === "put" || op.kind === "delete" || op.kind === "meta";
 /** Packets handled per turn of the event loop before it may run sends and timers. */
 const MAX_BATCH = 256;
 /** Most replies sent back to back (see #drain). */

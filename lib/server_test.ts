@@ -9,7 +9,7 @@ import { parseConfig } from "./config/parse_config.ts";
 import { DhcpServer } from "./server.ts";
 import { WritePipeline } from "./lease/write_pipeline.ts";
 import { Registry } from "./http/metrics.ts";
-import { dhcpMetrics } from "./dhcp_metrics.ts";
+import { dhcpMetrics, pipelineHooks } from "./dhcp_metrics.ts";
 import { STANDALONE_SCOPE } from "./dhcp/scope.ts";
 import { ManualClock } from "./platform/clock.ts";
 import { MemoryLog } from "./platform/log.ts";
@@ -64,14 +64,7 @@ function setup() {
   const sock = new FakeSocket();
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
-  const pipeline = new WritePipeline(store, {
-    nowMs: () => performance.now(),
-    committed: (packets, ms) => {
-      metrics.commitSeconds.observe(ms / 1000);
-      if (packets > 0) metrics.batchSize.observe(packets);
-    },
-    failed: () => metrics.commitFailures.inc(),
-  });
+  const pipeline = new WritePipeline(store, pipelineHooks(metrics, new MemoryLog(), () => 0));
   const server = new DhcpServer({
     config,
     pipeline,

@@ -24,3 +24,7 @@ export type LeaseOp =
   | { readonly kind: "unhold"; readonly ip: Ipv4 }
   /** Durable key/value (failover state, schema-independent metadata). Persisted. */
   | { readonly kind: "meta"; readonly key: string; readonly value: string };
+
+/** True for ops that change the database (and so need a transaction); holds are memory-only. */
+export const isDurable = (op: LeaseOp): boolean =>
+  op.kind === "put" || op.kind === "delete" || op.kind === "meta";

@@ -70,14 +70,6 @@ export class PendingView implements LeaseView {
     return this.#leases.has(ip);
   }
 
-  /** Forgets the overlay once the batch is committed (or abandoned). */
-  clear(): void {
-    this.#leases.clear();
-    this.#holds.clear();
-    this.#meta.clear();
-    this.#clients.clear();
-  }
-
   get(ip: Ipv4): Lease | undefined {
     const p = this.#leases.get(ip);
     if (p !== undefined) return p ?? undefined;

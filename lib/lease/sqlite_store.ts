@@ -10,7 +10,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Ipv4 } from "../wire/ipv4.ts";
 import { BINDING_STATES, type BindingState, type Lease } from "./lease.ts";
 import { MemoryLeaseStore, validateOps } from "./memory_store.ts";
-import type { LeaseOp } from "./ops.ts";
+import { isDurable, type LeaseOp } from "./ops.ts";
 import { type Hold, type LeaseStore, StoreError } from "./store.ts";
 import {
   batchRows,
@@ -142,7 +142,7 @@ export class SqliteLeaseStore implements LeaseStore {
   apply(ops: readonly LeaseOp[]): void {
     validateOps(ops);
     // Holds are memory-only (ops.ts): a batch of offers costs no transaction and no fsync.
-    if (ops.some((op) => op.kind === "put" || op.kind === "delete" || op.kind === "meta")) {
+    if (ops.some(isDurable)) {
       this.#commit(ops);
     }
     // Only now, after COMMIT returned, may readers (and so replies) see the batch.
@@ -163,7 +163,7 @@ export class SqliteLeaseStore implements LeaseStore {
   async commit(ops: readonly LeaseOp[]): Promise<void> {
     if (this.#writer === undefined) return this.apply(ops);
     validateOps(ops);
-    if (ops.some((op) => op.kind === "put" || op.kind === "delete" || op.kind === "meta")) {
+    if (ops.some(isDurable)) {
       const rows = batchRows(ops, this.#reserveSeqs(ops));
       await this.#writer.write(rows).catch((e) => {
         throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });

@@ -7,7 +7,7 @@ import { SqliteLeaseStore } from "../lease/sqlite_store.ts";
 import { PipelineStore, WritePipeline } from "../lease/write_pipeline.ts";
 import { Registry } from "../http/metrics.ts";
 import { httpHandler, type ReadyState } from "../http/routes.ts";
-import { dhcpMetrics } from "../dhcp_metrics.ts";
+import { dhcpMetrics, pipelineHooks } from "../dhcp_metrics.ts";
 import { DhcpServer } from "../server.ts";
 import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
 import { statusDocument } from "../status.ts";
@@ -57,17 +57,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
   // Every lease write while serving goes through one pipeline (lib/lease/write_pipeline.ts).
-  const pipeline = new WritePipeline(store, {
-    nowMs: () => performance.now(),
-    committed: (packets, ms) => {
-      metrics.commitSeconds.observe(ms / 1000);
-      if (packets > 0) metrics.batchSize.observe(packets);
-    },
-    failed: (e, packets) => {
-      metrics.commitFailures.inc();
-      log.error("store.commit_failed", { error: String(e), packets });
-    },
-  });
+  const pipeline = new WritePipeline(store, pipelineHooks(metrics, log, () => performance.now()));
   const fo = config.role === "standalone" ? undefined : config.failover;
   let failover: FailoverParts | undefined;
   if (fo !== undefined) {
