@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
   readLeasesFile,
@@ -212,18 +212,18 @@ withDb("a hand-damaged row is skipped and counted, not fatal", (path) => {
   }
 });
 
-Deno.test("SqliteLeaseStore: commit() on the writer thread is durable and visible after it resolves", async () => {
+Deno.test("SqliteLeaseStore: commit() with asyncFsync is durable and visible after it resolves", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tandem-writer-" });
   const path = `${dir}/leases.db`;
   try {
-    const s = SqliteLeaseStore.open(path, { writerThread: true });
+    const s = SqliteLeaseStore.open(path, { asyncFsync: true });
     const ops = Array.from({ length: 50 }, (_, i) => put(lease(`10.0.1.${100 + i}`, `k${i}`)));
     const p = s.commit(ops);
     equal(s.get(ip("10.0.1.100")), undefined, "not visible before the commit resolves");
     await p;
     equal(s.get(ip("10.0.1.149"))?.clientKey, "k49");
     await s.commit([del("10.0.1.100"), { kind: "meta", key: "m", value: "v" }]);
-    // A sync apply on the main connection interleaves safely with the writer thread.
+    // The blocking apply() path interleaves safely with commit().
     s.apply([put(lease("10.0.2.1", "sync"))]);
     await s.commit([put(lease("10.0.2.2", "async"))]);
     s.close();
@@ -235,6 +235,24 @@ Deno.test("SqliteLeaseStore: commit() on the writer thread is durable and visibl
     const seqs = [...r.all()].map((l) => l.seq);
     equal(new Set(seqs).size, seqs.length, "seqs stay unique across both write paths");
     r.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteLeaseStore: commit() with asyncFsync fails, and applies nothing, when the WAL cannot be synced", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-walsync-" });
+  const path = `${dir}/leases.db`;
+  try {
+    const s = SqliteLeaseStore.open(path, { asyncFsync: true });
+    await s.commit([put(lease("10.0.3.1", "first"))]);
+    // With the WAL file gone from its path the fsync after COMMIT cannot run: the batch must
+    // not become visible (no reply may leave for it) and the caller must hear of it.
+    await Deno.remove(`${path}-wal`);
+    await rejects(() => s.commit([put(lease("10.0.3.2", "second"))]), StoreError);
+    equal(s.get(ip("10.0.3.2")), undefined);
+    equal(s.get(ip("10.0.3.1"))?.clientKey, "first");
+    s.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -219,8 +219,8 @@ export class FailoverPeer {
     for (const ef of effects) {
       switch (ef.kind) {
         case "persist-state":
-          // Through the store's writer thread, in order with every other write, so the event
-          // loop never waits on a SQLite lock. The STATE that follows may leave before the
+          // Through the write pipeline, in order with every other write, so the event loop
+          // never waits on an fsync. The STATE that follows may leave before the
           // fsync; a crash in between restarts from the previous state, which STARTUP handles
           // like any restart (§9.3.2).
           this.#d.store.commit([{

@@ -46,14 +46,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const log = opts.log ?? eventLog("dhcp");
   await Deno.mkdir(config.stateDir, { recursive: true });
   const dbPath = `${config.stateDir}/${DB_FILE}`;
-  const store = SqliteLeaseStore.open(dbPath, { writerThread: true });
-  // Serve only once the writer thread can commit: the first ACK must not wait for it to load.
-  try {
-    await store.ready();
-  } catch (e) {
-    store.close();
-    throw e;
-  }
+  const store = SqliteLeaseStore.open(dbPath, { asyncFsync: true });
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
   // Every lease write while serving goes through one pipeline (lib/lease/write_pipeline.ts).
