@@ -95,9 +95,18 @@ function int32(n: number): Uint8Array {
   return b;
 }
 
+/** Dotted quad to uint32 without allocating (runs once per datagram sent). */
 function ipToU32(ip: string): number {
-  const p = ip.split(".").map(Number);
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) { // "."
+      n = (n << 8) | octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return ((n << 8) | octet) >>> 0;
 }
 
 function u32ToIp(n: number): string {
@@ -191,17 +200,26 @@ class MmsgTransport implements DatagramTransport {
           if (performance.now() - t0 < 5) await new Promise((r) => setTimeout(r, 10));
           continue;
         }
+        // The slots are reused by the next call, so the batch's datagrams are copied out, all
+        // into ONE new buffer (one allocation per batch, not per datagram); each handler gets
+        // its own view of it, which nothing else writes to.
+        let total = 0;
+        for (let i = 0; i < n; i++) total += rx.hdrView.getUint32(i * MMSG + 56, true);
+        const owned = new Uint8Array(total);
+        let at = 0;
         for (let i = 0; i < n; i++) {
           const len = rx.hdrView.getUint32(i * MMSG + 56, true);
           const flags = rx.hdrView.getUint32(i * MMSG + 48, true);
           if ((flags & 0x20) !== 0) continue; // MSG_TRUNC: larger than any DHCP packet
           const a = i * SOCKADDR;
           const start = i * SLOT_BYTES;
+          owned.set(rx.bytes.subarray(start, start + len), at);
           onDatagram({
-            data: rx.bytes.slice(start, start + len),
+            data: owned.subarray(at, at + len),
             fromIp: u32ToIp(rx.addrView.getUint32(a + 4, false)),
             fromPort: rx.addrView.getUint16(a + 2, false),
           });
+          at += len;
         }
       }
     } finally {

@@ -62,8 +62,9 @@ export class ByteWriter {
   #buf: Uint8Array;
   #len = 0;
 
-  constructor(initialCapacity = 576) {
-    this.#buf = new Uint8Array(Math.max(16, initialCapacity));
+  /** into: write into this buffer (from offset 0) while it has room, without allocating. */
+  constructor(initialCapacity = 576, into?: Uint8Array) {
+    this.#buf = into ?? new Uint8Array(Math.max(16, initialCapacity));
   }
 
   get length(): number {

@@ -8,13 +8,14 @@
 import { type Ipv4, ipv4 } from "./ipv4.ts";
 import {
   decodeOptions,
-  encodeOptionsArea,
   FILE_LENGTH,
   FILE_OFFSET,
   type OptionBag,
   OPTIONS_OFFSET,
+  planOptionsArea,
   SNAME_LENGTH,
   SNAME_OFFSET,
+  writeOptionsArea,
 } from "./dhcp_options.ts";
 import { ByteWriter, readU16, readU32 } from "./bytes.ts";
 
@@ -86,7 +87,11 @@ export const MIN_MAX_MESSAGE_SIZE = 576;
 /** Option 57 counts the whole IP datagram (RFC 2131 §2: 576 octets = 312 of options). */
 export const IP_UDP_HEADER_LENGTH = 28;
 
-/** Total: never throws, never reads out of bounds; any malformed input is a DecodeError. */
+/**
+ * Total: never throws, never reads out of bounds; any malformed input is a DecodeError. Byte
+ * fields (chaddr, sname, file, option values) are views of `bytes`, not copies: the caller
+ * passes bytes it owns (the transports hand each datagram its own) and leaves them unchanged.
+ */
 export function decodeDhcp(bytes: Uint8Array): DecodeResult {
   if (bytes.length < OPTIONS_OFFSET) {
     return fail("too-short", bytes.length, `${bytes.length} bytes; a DHCP message needs 240`);
@@ -116,14 +121,14 @@ export function decodeDhcp(bytes: Uint8Array): DecodeResult {
       yiaddr: ipv4(readU32(bytes, 16)),
       siaddr: ipv4(readU32(bytes, 20)),
       giaddr: ipv4(readU32(bytes, 24)),
-      chaddr: bytes.slice(28, 44),
+      chaddr: bytes.subarray(28, 44),
       // An overloaded field holds options, not a name: hand consumers zeros instead.
       sname: opts.snameCarriedOptions
         ? new Uint8Array(SNAME_LENGTH)
-        : bytes.slice(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH),
+        : bytes.subarray(SNAME_OFFSET, SNAME_OFFSET + SNAME_LENGTH),
       file: opts.fileCarriedOptions
         ? new Uint8Array(FILE_LENGTH)
-        : bytes.slice(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH),
+        : bytes.subarray(FILE_OFFSET, FILE_OFFSET + FILE_LENGTH),
       options: opts.options,
     },
   };
@@ -146,14 +151,17 @@ export function encodeDhcpDetailed(p: DhcpPacket, opts: EncodeOptions = {}): Enc
     Math.max(MIN_MAX_MESSAGE_SIZE, Math.floor(opts.maxMessageSize ?? MIN_MAX_MESSAGE_SIZE)),
   );
   const capacity = maxDatagram - IP_UDP_HEADER_LENGTH - OPTIONS_OFFSET;
-  const area = encodeOptionsArea(p.options, capacity, opts.parameterOrder ?? []);
-  const w = new ByteWriter(OPTIONS_OFFSET + area.bytes.length + MIN_BOOTP_LENGTH);
+  const plan = planOptionsArea(p.options, capacity, opts.parameterOrder ?? []);
+  // One buffer for the whole reply, options written in place (RFC 1542 §3.2.1: >= 300 bytes,
+  // the zero tail is the padding).
+  const out = new Uint8Array(Math.max(MIN_BOOTP_LENGTH, OPTIONS_OFFSET + plan.size));
+  const w = new ByteWriter(0, out);
   w.u8(p.op).u8(p.htype).u8(p.hlen).u8(p.hops).u32(p.xid).u16(p.secs).u16(p.flags);
   w.u32(p.ciaddr).u32(p.yiaddr).u32(p.siaddr).u32(p.giaddr);
   w.fixed(p.chaddr, 16).fixed(p.sname, SNAME_LENGTH).fixed(p.file, FILE_LENGTH);
-  w.u32(DHCP_MAGIC_COOKIE).bytes(area.bytes);
-  if (w.length < MIN_BOOTP_LENGTH) w.zeros(MIN_BOOTP_LENGTH - w.length);
-  return { bytes: w.finish(), dropped: area.dropped };
+  w.u32(DHCP_MAGIC_COOKIE);
+  writeOptionsArea(out, OPTIONS_OFFSET, p.options, plan);
+  return { bytes: out, dropped: plan.dropped };
 }
 
 /**
