@@ -12,12 +12,12 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { haveTool, run, Topology } from "./helpers/netns.ts";
 import {
-  Capture,
   type PairAddressing,
   PairNode,
   type PairRole,
   waitStates,
 } from "./helpers/pair_topology.ts";
+import { Capture } from "./helpers/pair_clients.ts";
 import { mac, RelayClient } from "./helpers/udp_relay_client.ts";
 import { formatIpv4 } from "../lib/wire/ipv4.ts";
 import { MSG } from "../lib/wire/option_registry.ts";

@@ -173,3 +173,37 @@ Deno.test("pair: restart and disk loss are rebuilt from the partner", async () =
     pair.stop();
   }
 });
+
+Deno.test("pair: POOLREQ refills the secondary's BACKUP reserve after it was used up (§7.7)", async () => {
+  const pair = await normalPair();
+  try {
+    const keptA = pair.a.store;
+    pair.kill("a");
+    await pair.until(() => pair.b.state === "communications-interrupted", 2000);
+    // Alone, the secondary serves new clients from its reserve (20 of the 100 addresses)
+    // until it is gone.
+    let served = 0;
+    for (let c = 1; c <= 25; c++) if (pair.dora(c) !== undefined) served++;
+    equal(served, 20, "the whole default reserve, and no more");
+    const backupOf = (box: typeof pair.a) =>
+      [...box.store.all()].filter((l) => l.state === "backup").length;
+    pair.restart("a", keptA);
+    const t = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      60_000,
+    );
+    ok(t >= 0, `back to NORMAL: a=${pair.a.state} b=${pair.b.state}`);
+    // Entering NORMAL the secondary sent POOLREQ; the primary moved 20% of its 80 FREE.
+    ok(await pair.until(() => backupOf(pair.b) === 16, 5000) >= 0, `b has ${backupOf(pair.b)}`);
+    equal(backupOf(pair.a), 16, "both boxes record the same moves");
+    // The refilled reserve serves new clients the next time the secondary is alone.
+    pair.kill("a");
+    await pair.until(() => pair.b.state === "communications-interrupted", 2000);
+    let again = 0;
+    for (let c = 100; c <= 120; c++) if (pair.dora(c) !== undefined) again++;
+    equal(again, 16);
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});

@@ -10,11 +10,10 @@ import type { Lease } from "../lease/lease.ts";
 import type { LeaseStore } from "../lease/store.ts";
 import type { Clock, TimerHandle } from "../platform/clock.ts";
 import type { EventLog } from "../platform/log.ts";
-import type { PeerLink, PeerNetwork } from "../platform/peer_link.ts";
-import { type DigestFn, encodeFailover, type FailoverMessage } from "./messages.ts";
-import { FrameReader } from "./frame_reader.ts";
+import type { PeerNetwork } from "../platform/peer_link.ts";
+import type { FailoverMessage } from "./messages.ts";
+import { PeerConnection } from "./peer_connection.ts";
 import { hmacSha256With } from "./hmac_sha256.ts";
-import { REJECT } from "./options.ts";
 import {
   boot,
   type Effect,
@@ -37,10 +36,13 @@ import {
   fingerprintOption,
 } from "./handshake.ts";
 import { BindingSync, type Outgoing } from "./binding_sync.ts";
+import { planPoolBalance } from "./pool_balance.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
 
 export const SNAPSHOT_KEY = "failover.snapshot";
 const STARTUP_MS = 2000;
+/** How often a secondary in NORMAL sends POOLREQ besides on entering NORMAL (§7.7). */
+const POOLREQ_EVERY_SEC = 300;
 
 export interface PeerDeps {
   readonly config: Config;
@@ -58,30 +60,35 @@ export interface PeerDeps {
 
 export class FailoverPeer {
   readonly #d: PeerDeps;
-  readonly #digest: DigestFn;
+  readonly #conn: PeerConnection;
   #snap: FailoverSnapshot;
-  #link: PeerLink | undefined;
-  #reader: FrameReader | undefined;
-  #handshaken = false;
-  #xid = 1;
   #skewSec = 0;
-  #lastRecvMs = 0;
-  #lastSendMs = 0;
-  #attachedMs = 0;
-  #linkTimer: TimerHandle | undefined;
-  #reconnectTimer: TimerHandle | undefined;
-  #backoffMs = 100;
   readonly #timers = new Map<TimerKind, TimerHandle>();
   readonly #sync: BindingSync;
   #partnerFingerprint: string | undefined;
   #tickTimer: TimerHandle | undefined;
-  #listener: { close(): void } | undefined;
   #stopped = false;
   #sinceMs: number;
+  #poolreqSec = 0;
 
   constructor(deps: PeerDeps) {
     this.#d = deps;
-    this.#digest = hmacSha256With(deps.fo.sharedSecret);
+    this.#conn = new PeerConnection({
+      fo: deps.fo,
+      clock: deps.clock,
+      net: deps.net,
+      log: deps.log,
+      metrics: deps.metrics,
+      digest: hmacSha256With(deps.fo.sharedSecret),
+      nowSec: () => this.#nowSec(),
+      attached: () => {
+        if (this.#snap.role === "primary") {
+          this.#send(connectMessage(this.#d.fo, this.#d.fingerprint));
+        }
+      },
+      message: (m) => this.#onMessage(m),
+      lost: (reason, wasUp) => this.#lost(reason, wasUp),
+    });
     const nowSec = this.#nowSec();
     const stored = deps.store.meta(SNAPSHOT_KEY);
     const persisted = stored === undefined ? undefined : snapshotFromJson(stored);
@@ -105,8 +112,8 @@ export class FailoverPeer {
       role: () => this.#snap.role,
       skewSec: () => this.#skewSec,
       nowSec: () => this.#nowSec(),
-      linkUp: () => this.#handshaken && this.#link !== undefined,
-      linkId: () => this.#link,
+      linkUp: () => this.#conn.up,
+      linkId: () => this.#conn.link,
       send: (m) => this.#send(m),
       drop: (reason) => this.#drop(reason),
       updatesComplete: () => this.#event({ type: "updates-complete" }),
@@ -128,11 +135,12 @@ export class FailoverPeer {
   }
 
   get connected(): boolean {
-    return this.#handshaken;
+    return this.#conn.handshaken;
   }
 
   get lastContactAgeMs(): number | undefined {
-    return this.#lastRecvMs === 0 ? undefined : this.#d.clock.nowMs() - this.#lastRecvMs;
+    const last = this.#conn.lastRecvMs;
+    return last === 0 ? undefined : this.#d.clock.nowMs() - last;
   }
 
   get queueWaiting(): number {
@@ -145,30 +153,16 @@ export class FailoverPeer {
 
   /** Starts listening (secondary) or connecting (primary), draft-12 §8.2. */
   start(): void {
-    if (this.#snap.role === "secondary") {
-      this.#listener = this.#d.net.listen((link) => this.#accept(link));
-    } else {
-      this.#connect();
-    }
+    this.#conn.start(this.#snap.role);
     this.#tick();
   }
 
   stop(): void {
     this.#stopped = true;
-    this.#listener?.close();
-    this.#reconnectTimer?.cancel();
     this.#tickTimer?.cancel();
-    this.#linkTimer?.cancel();
     this.#sync.stop();
     for (const t of this.#timers.values()) t.cancel();
-    if (this.#link !== undefined) {
-      this.#send({
-        kind: "disconnect",
-        rejectReason: REJECT.unknownReason,
-        message: "shutting down",
-      });
-      this.#link.close();
-    }
+    this.#conn.stop();
   }
 
   /** The DHCP server committed these lease changes: tell the partner (lazy update, §5.2). */
@@ -241,7 +235,7 @@ export class FailoverPeer {
         case "send-upddone":
           break; // sent by #pump when the partner's request is fully acknowledged
         case "send-poolreq":
-          this.#send({ kind: "poolreq" });
+          this.#sendPoolreq();
           break;
         case "resend-unacked":
           this.#sync.resendUnacked();
@@ -279,144 +273,31 @@ export class FailoverPeer {
     this.#tickTimer = this.#d.clock.after(1000, () => {
       if (this.#stopped) return;
       this.#event({ type: "tick" });
+      // §7.7: besides on entering NORMAL, the secondary asks for its share now and then, so a
+      // reserve used up by long-lived clients is refilled without a state change.
+      const now = this.#nowSec();
+      if (
+        this.#snap.role === "secondary" && this.#snap.state === "normal" && this.#conn.handshaken &&
+        now - this.#poolreqSec >= POOLREQ_EVERY_SEC
+      ) this.#sendPoolreq();
       this.#tick();
     });
   }
 
-  // ---- connection (§8) ----
-
-  #connect(): void {
-    if (this.#stopped || this.#link !== undefined) return;
-    this.#d.net.connect().then((link) => {
-      if (this.#stopped || this.#link !== undefined) return link.close();
-      this.#attach(link);
-      this.#send(connectMessage(this.#d.fo, this.#d.fingerprint));
-    }, () => this.#scheduleReconnect());
+  #sendPoolreq(): void {
+    this.#poolreqSec = this.#nowSec();
+    this.#send({ kind: "poolreq" });
   }
 
-  #scheduleReconnect(): void {
-    if (this.#stopped || this.#snap.role === "secondary") return;
-    this.#reconnectTimer?.cancel();
-    // Back-off so a flapping link costs little: 100 ms doubling to 2 s, reset on a handshake.
-    const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(2000, this.#backoffMs * 2);
-    this.#reconnectTimer = this.#d.clock.after(delay, () => this.#connect());
-  }
-
-  #accept(link: PeerLink): void {
-    const host = link.remote.replace(/:\d+$/, "");
-    if (host !== this.#d.fo.partnerAddress && !link.remote.startsWith("memory-")) {
-      this.#d.metrics.rejectedConnections.inc({ reason: "not-partner" });
-      this.#d.log.warn("failover.connection_rejected", {
-        remote: link.remote,
-        reason: "not the partner address",
-      });
-      link.close();
-      return;
-    }
-    if (this.#link !== undefined) {
-      const heardMs = this.#d.clock.nowMs() - this.#lastRecvMs;
-      if (this.#handshaken && heardMs <= this.#d.fo.receiveTimerMs) {
-        // A live, authenticated link stays; a second connection is refused (§7.9.2, reason
-        // 7), so garbage from the partner's address cannot knock the real link over.
-        this.#d.metrics.rejectedConnections.inc({ reason: "duplicate" });
-        link.close();
-        return;
-      }
-      // Otherwise the old one is half-open (the partner restarted): the new one replaces it.
-      this.#drop("replaced by a new connection");
-    }
-    this.#attach(link);
-  }
-
-  #attach(link: PeerLink): void {
-    this.#link = link;
-    this.#reader = new FrameReader({ digest: this.#digest });
-    this.#handshaken = false;
-    this.#lastRecvMs = this.#d.clock.nowMs();
-    this.#lastSendMs = this.#lastRecvMs;
-    this.#attachedMs = this.#lastRecvMs;
-    link.start({
-      data: (chunk) => {
-        if (this.#link === link) this.#onData(chunk);
-      },
-      closed: (reason) => {
-        if (this.#link === link) this.#lost(reason);
-      },
-    });
-    this.#armLinkTimer();
-  }
-
-  /** CONTACT when idle (§7.11) and the receive timer (§8.3): both checked every tick. */
-  #armLinkTimer(): void {
-    this.#linkTimer?.cancel();
-    const every = Math.max(20, Math.floor(this.#d.fo.contactIntervalMs / 2));
-    this.#linkTimer = this.#d.clock.after(every, () => {
-      if (this.#link === undefined || this.#stopped) return;
-      const now = this.#d.clock.nowMs();
-      if (!this.#handshaken && now - this.#attachedMs > 2 * this.#d.fo.receiveTimerMs) {
-        // A connection that talks but never completes CONNECT/CONNECTACK is not a partner.
-        this.#d.metrics.rejectedConnections.inc({ reason: "no-handshake" });
-        this.#drop("no CONNECT/CONNECTACK in time");
-        return;
-      }
-      if (now - this.#lastRecvMs > this.#d.fo.receiveTimerMs) {
-        this.#d.metrics.receiveTimerExpired.inc();
-        this.#send({
-          kind: "disconnect",
-          rejectReason: REJECT.noTraffic,
-          message: "receive timer expired",
-        });
-        this.#drop("receive timer expired");
-        return;
-      }
-      if (this.#handshaken && now - this.#lastSendMs >= this.#d.fo.contactIntervalMs) {
-        this.#send({ kind: "contact" });
-      }
-      this.#armLinkTimer();
-    });
-  }
-
-  #drop(reason: string): void {
-    const link = this.#link;
-    if (link === undefined) return;
-    this.#lost(reason);
-    link.close();
-  }
-
-  #lost(reason: string): void {
-    if (this.#link === undefined) return;
-    this.#link = undefined;
-    this.#reader = undefined;
-    this.#linkTimer?.cancel();
-    const wasUp = this.#handshaken;
-    this.#handshaken = false;
+  /** The link is gone (peer_connection.ts): in-flight updates go again later (§8.4). */
+  #lost(reason: string, wasUp: boolean): void {
     this.#sync.linkLost();
     this.#d.log.warn("failover.link_down", { reason, state: this.#snap.state });
     if (wasUp) this.#event({ type: "disconnected" });
-    this.#scheduleReconnect();
   }
 
-  #onData(chunk: Uint8Array): void {
-    this.#lastRecvMs = this.#d.clock.nowMs();
-    for (const item of this.#reader?.push(chunk) ?? []) {
-      if (!item.ok) {
-        this.#d.metrics.badMessages.inc({ kind: item.error.kind });
-        this.#d.log.warn("failover.bad_message", {
-          kind: item.error.kind,
-          detail: item.error.message,
-        });
-        if (item.error.fatal) {
-          // Unauthenticated or garbage: drop the connection, never the process (§6.1, §11.1).
-          this.#drop(`bad message: ${item.error.kind}`);
-          return;
-        }
-        continue;
-      }
-      this.#d.metrics.received.inc({ type: item.msg.kind });
-      this.#onMessage(item.msg);
-      if (this.#link === undefined) return;
-    }
+  #drop(reason: string): void {
+    this.#conn.drop(reason);
   }
 
   // ---- messages (§7) ----
@@ -479,11 +360,9 @@ export class FailoverPeer {
         this.#event({ type: "updreq-done" });
         return;
       case "poolreq":
-        // Ownership of FREE vs BACKUP is a pure function of the shared config (serving.ts), so
-        // nothing moves: answer with how many addresses the secondary already owns (§7.7).
-        this.#send({ kind: "poolresp", xid: m.xid, addressesTransferred: 0 });
-        return;
+        return this.#answerPoolreq(m.xid);
       case "poolresp":
+        this.#d.log.info("failover.pool_response", { transferred: m.addressesTransferred });
         return;
       case "disconnect":
         this.#d.log.warn("failover.partner_disconnected", {
@@ -494,11 +373,36 @@ export class FailoverPeer {
     }
   }
 
+  /**
+   * §7.7: the primary gives FREE addresses to the secondary until it holds its share again
+   * (pool_balance.ts), records them as BACKUP through the pipeline (so no DHCP decision can
+   * take one meanwhile), sends their BNDUPDs, and answers with the count. A secondary, or a
+   * primary outside NORMAL, moves nothing.
+   */
+  #answerPoolreq(xid: number): void {
+    const link = this.#conn.link;
+    const reply = (n: number) => {
+      if (this.#conn.link === link) this.#send({ kind: "poolresp", xid, addressesTransferred: n });
+    };
+    if (this.#snap.role !== "primary" || this.#snap.state !== "normal") return reply(0);
+    const plan = planPoolBalance(this.#d.config.subnets, this.#d.fo, this.#d.store, this.#nowSec());
+    if (plan.moves.length === 0) return reply(0);
+    this.#d.store.commit(plan.moves.map((lease) => ({ kind: "put" as const, lease }))).then(() => {
+      this.#sync.enqueue(plan.moves);
+      this.#d.log.info("failover.pool_rebalanced", {
+        transferred: plan.moves.length,
+        pools: plan.pools.map((p) =>
+          `${p.subnetId}: backup ${p.secondaryAvailable}/${p.target}, free ${p.primaryAvailable}`
+        ).join("; "),
+      });
+      reply(plan.moves.length);
+    }, (e) => this.#d.log.error("failover.persist_failed", { error: String(e) }));
+  }
+
   #handshake(mcltSec: number | undefined): void {
-    this.#handshaken = true;
-    this.#backoffMs = 100;
+    this.#conn.markHandshaken();
     this.#d.log.info("failover.connected", {
-      remote: this.#link?.remote ?? "",
+      remote: this.#conn.link?.remote ?? "",
       skewSec: this.#skewSec,
     });
     this.#event(mcltSec === undefined ? { type: "connected" } : { type: "connected", mcltSec });
@@ -520,20 +424,13 @@ export class FailoverPeer {
   }
 
   #sendState(): void {
-    if (!this.#handshaken) return;
+    if (!this.#conn.handshaken) return;
     const f = stateMessageFields(this.#snap);
     this.#send({ kind: "state", ...f, vendorOptions: fingerprintOption(this.#d.fingerprint) });
   }
 
-  /** Encodes, signs and sends; returns the xid used. */
   #send(m: Outgoing): number {
-    const xid = m.xid ?? this.#xid++;
-    if (this.#link === undefined) return xid;
-    const msg = { ...m, xid, timeSec: this.#nowSec() } as FailoverMessage;
-    this.#link.send(encodeFailover(msg, { digest: this.#digest }));
-    this.#lastSendMs = this.#d.clock.nowMs();
-    this.#d.metrics.sent.inc({ type: msg.kind });
-    return xid;
+    return this.#conn.send(m);
   }
 
   /** Time in the current state, for /status. */

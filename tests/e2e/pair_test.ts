@@ -20,16 +20,14 @@ import { e2eSkipReason, sleep, Topology, waitFor } from "../helpers/netns.ts";
 import { type LeaseRow, normalizeMac } from "../helpers/tandem_process.ts";
 import {
   buildPairNet,
-  Capture,
-  DHCPACK,
   LAN,
   type PairNet,
   type PairNode,
   RELAYED_POOL,
   startPair,
-  UdhcpcClient,
   waitStates,
 } from "../helpers/pair_topology.ts";
+import { Capture, DHCPACK, UdhcpcClient } from "../helpers/pair_clients.ts";
 import { ipInRange } from "./real_clients.ts";
 
 const skip = e2eSkipReason(["udhcpc", "dhcrelay", "curl", "tshark", "bridge"]);
