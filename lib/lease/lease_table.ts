@@ -4,14 +4,15 @@
  *
  * Why columns: a Lease object costs about 480 bytes in V8 (17 fields, a boxed HeapNumber for
  * each epoch-second time above 2^30, a string header per text field, Map entries). Here a record
- * is a slot: its numbers in one 64-byte row of a Float64Array (one cache line or two per read,
- * where a column per field would cost a cache miss per field), its text fields joined into ONE
+ * is a slot: its numbers in one 32-byte row of a Uint32Array (half a cache line per read, where
+ * a column per field would cost a cache miss per field), its text fields joined into ONE
  * string, the client key not stored when it is derivable (RFC 2131 §4.2 keys, client_key.ts: "id:" + option 61 hex, or
  * "hw:" + htype + chaddr hex), and both indexes (address -> slot, client key -> slots) in
  * SlotHash tables of plain uint32 cells. scripts/bench_memory.ts measures the result.
  *
- * Reads materialise a fresh, short-lived Lease object per call. Values round-trip exactly
- * (Float64Array keeps every finite number, -0 included).
+ * Reads materialise a fresh, short-lived Lease object per call. Values round-trip exactly: a
+ * record whose numbers do not all fit the row (a time or subnet id that is not a uint32, a seq
+ * at or above 2^47, -0) keeps them in a side map instead (never, from a real lease).
  */
 import type { Ipv4 } from "../wire/ipv4.ts";
 import { BINDING_STATES, type BindingState, type Lease } from "./lease.ts";
@@ -20,8 +21,10 @@ import { SlotHash, stringHash } from "./slot_hash.ts";
 const STATE_CODE = new Map<string, number>(BINDING_STATES.map((s, i) => [s, i]));
 
 /**
- * Row layout: eight float64 per slot. WORD packs the small fields: hwType (bits 0-7, a DHCP
- * htype is one octet; any other integer goes to oddHwType), state (bits 8-10) and flags.
+ * Row layout: eight uint32 per slot. Times are epoch seconds (uint32 until 2106). WORD packs
+ * the small fields: hwType (bits 0-7, a DHCP htype is one octet; any other integer goes to
+ * oddHwType), state (bits 8-10), flags (bits 11-16) and the high 15 bits of seq (17-31), whose
+ * low 32 bits are SEQ_LO.
  */
 const STRIDE = 8;
 const SUBNET = 0;
@@ -31,7 +34,7 @@ const END = 3;
 const CLTT = 4;
 const ACKED_POTENTIAL_END = 5;
 const POTENTIAL_END = 6;
-const SEQ = 7;
+const SEQ_LO = 7;
 
 const STATE_SHIFT = 8;
 const USED = 1 << 11;
@@ -44,6 +47,18 @@ const KEY_NONE = 0 << KEY_SHIFT; // ""
 const KEY_HW = 1 << KEY_SHIFT; // "hw:" + 2-digit hex hwType + ":" + hwAddr (client_key.ts)
 const KEY_ID = 2 << KEY_SHIFT; // "id:" + clientId
 const KEY_STORED = 3 << KEY_SHIFT; // last field of the text
+/** The numbers are in #oddNumbers, not in the row. */
+const ODD_NUMBERS = 1 << 16;
+const SEQ_HI_SHIFT = 17;
+const SEQ_LIMIT = 2 ** 47;
+
+/** Whether a number can live in a uint32 cell as itself. */
+function isU32(n: number): boolean {
+  return n >>> 0 === n && !Object.is(n, -0);
+}
+
+/** Row fields and their index in an #oddNumbers record. */
+type NumberField = 0 | 2 | 3 | 4 | 5 | 6;
 
 /** Text fields, in the order they are packed. */
 const TEXT_FIELDS = 5;
@@ -71,7 +86,9 @@ function keyKind(l: Lease): number {
 
 export class LeaseTable {
   #cap = 0;
-  #rows = new Float64Array(0);
+  #rows = new Uint32Array(0);
+  /** [subnetId, -, start, end, cltt, ackedPotentialEnd, potentialEnd, seq] of odd slots. */
+  readonly #oddNumbers = new Map<number, Float64Array>();
   /** Address per slot (reads by address already know it; byClient and iteration do not). */
   #ip = new Uint32Array(0);
   /**
@@ -108,11 +125,14 @@ export class LeaseTable {
   }
 
   seqAt(slot: number): number {
-    return this.#rows[slot * STRIDE + SEQ] as number;
+    const rows = this.#rows;
+    const word = rows[slot * STRIDE + WORD] as number;
+    if (word & ODD_NUMBERS) return this.#oddNumbers.get(slot)![SEQ_LO] as number;
+    return (word >>> SEQ_HI_SHIFT) * 4294967296 + (rows[slot * STRIDE + SEQ_LO] as number);
   }
 
   subnetAt(slot: number): number {
-    return this.#rows[slot * STRIDE + SUBNET] as number;
+    return this.#num(slot, SUBNET);
   }
 
   stateAt(slot: number): BindingState {
@@ -186,7 +206,7 @@ export class LeaseTable {
     }
     return {
       ip,
-      subnetId: rows[r + SUBNET] as number,
+      subnetId: this.#num(slot, SUBNET),
       state: BINDING_STATES[(word >>> STATE_SHIFT) & 7] as BindingState,
       clientKey,
       hwType,
@@ -195,14 +215,24 @@ export class LeaseTable {
       hostname,
       vendorClass,
       relayInfo,
-      startSec: rows[r + START] as number,
-      endSec: rows[r + END] as number,
-      clttSec: rows[r + CLTT] as number,
-      ackedPotentialEndSec: rows[r + ACKED_POTENTIAL_END] as number,
-      potentialEndSec: rows[r + POTENTIAL_END] as number,
+      startSec: this.#num(slot, START),
+      endSec: this.#num(slot, END),
+      clttSec: this.#num(slot, CLTT),
+      ackedPotentialEndSec: this.#num(slot, ACKED_POTENTIAL_END),
+      potentialEndSec: this.#num(slot, POTENTIAL_END),
       pendingUpdate: (word & PENDING) !== 0,
-      seq: rows[r + SEQ] as number,
+      seq: this.seqAt(slot),
     };
+  }
+
+  /** A number field of a slot, from its row or, for an odd slot, from #oddNumbers. */
+  #num(slot: number, field: NumberField): number {
+    const r = slot * STRIDE;
+    const rows = this.#rows;
+    if ((rows[r + WORD] as number) & ODD_NUMBERS) {
+      return this.#oddNumbers.get(slot)![field] as number;
+    }
+    return rows[r + field] as number;
   }
 
   #clientKeyAt(slot: number): string {
@@ -232,16 +262,38 @@ export class LeaseTable {
     else this.#oddHwType.set(slot, l.hwType);
     const rows = this.#rows;
     const r = slot * STRIDE;
-    rows[r + SUBNET] = l.subnetId;
-    rows[r + WORD] = (octet ? l.hwType : ODD_HW_TYPE) |
+    const flags = (octet ? l.hwType : ODD_HW_TYPE) |
       (STATE_CODE.get(l.state) as number) << STATE_SHIFT | USED |
       (l.pendingUpdate ? PENDING : 0) | kind;
-    rows[r + START] = l.startSec;
-    rows[r + END] = l.endSec;
-    rows[r + CLTT] = l.clttSec;
-    rows[r + ACKED_POTENTIAL_END] = l.ackedPotentialEndSec;
-    rows[r + POTENTIAL_END] = l.potentialEndSec;
-    rows[r + SEQ] = seq;
+    const fits = isU32(l.subnetId) && isU32(l.startSec) && isU32(l.endSec) &&
+      isU32(l.clttSec) && isU32(l.ackedPotentialEndSec) && isU32(l.potentialEndSec) &&
+      Number.isSafeInteger(seq) && seq >= 0 && seq < SEQ_LIMIT;
+    if (fits) {
+      this.#oddNumbers.delete(slot);
+      rows[r + WORD] = (flags | Math.floor(seq / 4294967296) << SEQ_HI_SHIFT) >>> 0;
+      rows[r + SUBNET] = l.subnetId;
+      rows[r + START] = l.startSec;
+      rows[r + END] = l.endSec;
+      rows[r + CLTT] = l.clttSec;
+      rows[r + ACKED_POTENTIAL_END] = l.ackedPotentialEndSec;
+      rows[r + POTENTIAL_END] = l.potentialEndSec;
+      rows[r + SEQ_LO] = seq >>> 0;
+    } else {
+      rows[r + WORD] = flags | ODD_NUMBERS;
+      this.#oddNumbers.set(
+        slot,
+        Float64Array.of(
+          l.subnetId,
+          0,
+          l.startSec,
+          l.endSec,
+          l.clttSec,
+          l.ackedPotentialEndSec,
+          l.potentialEndSec,
+          seq,
+        ),
+      );
+    }
     this.#ip[slot] = l.ip;
     this.#text[slot] = packText(l, kind === KEY_STORED);
     if (!wasIndexed && l.clientKey !== "") this.#byClient.add(stringHash(l.clientKey), slot);
@@ -259,6 +311,7 @@ export class LeaseTable {
     this.#rows[slot * STRIDE + WORD] = 0;
     this.#text[slot] = undefined;
     this.#oddHwType.delete(slot);
+    this.#oddNumbers.delete(slot);
     this.#free.push(slot);
     return gone;
   }
@@ -280,7 +333,7 @@ export class LeaseTable {
   #grow(minCap = 0): void {
     // 1.5x growth: the rows are the bulk of the index, so overshoot costs real memory.
     const cap = Math.max(1024, minCap, Math.ceil(this.#cap * 1.5));
-    const rows = new Float64Array(cap * STRIDE);
+    const rows = new Uint32Array(cap * STRIDE);
     rows.set(this.#rows);
     this.#rows = rows;
     const ip = new Uint32Array(cap);

@@ -49,4 +49,12 @@ Deno.test("LeaseTable: unusual values round-trip exactly", () => {
   equal(t.delete(ip)?.state, "backup");
   equal(t.get(ip), undefined);
   equal(t.size, cases.length - 1);
+  const other = 0xc0a90000 as Ipv4;
+  // seq: high bits packed beside the flags up to 2^47, beyond that kept aside; both exact.
+  for (const seq of [2 ** 32 + 7, 2 ** 47 - 1, 2 ** 47, Number.MAX_SAFE_INTEGER]) {
+    t.put({ ...base, ip: other }, seq);
+    equal(t.get(other)?.seq, seq);
+    equal(t.seqAt(t.slotOf(other)), seq);
+    equal(t.get(other)?.endSec, base.endSec);
+  }
 });
