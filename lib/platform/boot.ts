@@ -13,6 +13,7 @@ import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
 import { statusDocument } from "../status.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { openDhcpSocket } from "./dhcp_socket.ts";
+import { trimMallocHeap } from "./malloc_trim.ts";
 import { serveHttp } from "./http_server.ts";
 import { type EventLog, eventLog } from "./log.ts";
 import { VERSION } from "../version.ts";
@@ -106,6 +107,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     leases: store.size(),
   });
   const done = server.run();
+  trimMallocHeap(); // what hydration freed goes back to the OS (malloc_trim.ts)
   let stopped: Promise<void> | undefined;
   return {
     dhcpPort: transport.port,
