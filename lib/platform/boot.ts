@@ -14,6 +14,7 @@ import { statusDocument } from "../status.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { openDhcpSocket } from "./dhcp_socket.ts";
 import { trimMallocHeap } from "./malloc_trim.ts";
+import { registerProcessMetrics } from "./process_metrics.ts";
 import { serveHttp } from "./http_server.ts";
 import { type EventLog, eventLog } from "./log.ts";
 import { VERSION } from "../version.ts";
@@ -49,6 +50,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const dbPath = `${config.stateDir}/${DB_FILE}`;
   const store = SqliteLeaseStore.open(dbPath, { asyncFsync: true });
   const registry = new Registry();
+  registerProcessMetrics(registry);
   const metrics = dhcpMetrics(registry, config, store);
   // Every lease write while serving goes through one pipeline (lib/lease/write_pipeline.ts).
   const pipeline = new WritePipeline(store, pipelineHooks(metrics, log, () => performance.now()));

@@ -87,6 +87,9 @@ Deno.test("loopback: malformed packets are dropped, counted, and serving continu
     ok(/tandem_dhcp_packets_sent_total\{type="ACK"\} 1\n/.test(metrics));
     ok(/tandem_store_commit_seconds_count [1-9]/.test(metrics));
     ok(/tandem_leases\{state="active",subnet="1"\} 1\n/.test(metrics));
+    const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
+    ok(rss > 10_000_000 && rss < 2_000_000_000, `process_resident_memory_bytes ${rss}`);
+    ok(/^tandem_js_heap_bytes\{kind="used"\} [1-9]/m.test(metrics));
     const ready = await fetch(`${base}/readyz`);
     equal(ready.status, 200);
     await ready.body?.cancel();
