@@ -15,7 +15,7 @@ import type { Ipv4 } from "../wire/ipv4.ts";
 import type { Lease } from "./lease.ts";
 import type { LeaseOp } from "./ops.ts";
 import { PendingView } from "./pending_view.ts";
-import type { LeaseStore, LeaseView } from "./store.ts";
+import { type LeaseStore, type LeaseView, StoreError } from "./store.ts";
 
 interface Group {
   readonly view: PendingView;
@@ -167,8 +167,12 @@ export class PipelineStore implements LeaseStore {
   changedSince(afterSeq: number): readonly Lease[] {
     return this.pipeline.store.changedSince(afterSeq);
   }
-  apply(ops: readonly LeaseOp[]): void {
-    this.pipeline.store.apply(ops);
+  /**
+   * Not available: a synchronous write would land beside the pipeline, under a group already
+   * decided on the older state, and that group's commit would then overwrite it. Use commit().
+   */
+  apply(_ops: readonly LeaseOp[]): void {
+    throw new StoreError("PipelineStore.apply(): write through commit(), in pipeline order");
   }
   commit(ops: readonly LeaseOp[]): Promise<void> {
     const done = this.pipeline.add(ops);

@@ -4,7 +4,8 @@
  * a newer one), and a failure taking down what was decided on top of it.
  */
 import { GatedStore } from "../../tests/helpers/gated_store.ts";
-import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, ok, rejects, throws } from "node:assert/strict";
+import { StoreError } from "./store.ts";
 import { PipelineStore, WritePipeline } from "./write_pipeline.ts";
 import { ip, lease, put } from "../../tests/contracts/lease_store_contract.ts";
 
@@ -79,5 +80,16 @@ Deno.test("pipeline: a failed transaction fails the group decided on top of it",
   pipeline.kick();
   store.gates[1]!.open();
   await third;
+  equal(store.size(), 1);
+});
+
+Deno.test("PipelineStore: writes only through commit(), never beside the pipeline", async () => {
+  const { store, facade } = setup();
+  throws(() => facade.apply([put(lease("10.0.0.9", "z"))]), StoreError);
+  equal(store.size(), 0);
+  const done = facade.commit([put(lease("10.0.0.9", "z"))]);
+  equal(facade.get(ip("10.0.0.9"))?.clientKey, "z", "decided: visible to readers at once");
+  store.gates[0]!.open();
+  await done;
   equal(store.size(), 1);
 });
