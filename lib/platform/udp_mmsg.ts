@@ -45,6 +45,12 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /** The same call on the main thread, with MSG_DONTWAIT: no hand-off to the FFI thread. */
+  recvmmsgNow: {
+    name: "recvmmsg",
+    parameters: ["i32", "buffer", "u32", "i32", "pointer"],
+    result: "i32",
+  },
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
 } as const;
@@ -192,7 +198,7 @@ class MmsgTransport implements DatagramTransport {
       while (!this.#closed) {
         rx.resetForReceive(SLOTS);
         const t0 = performance.now();
-        const n = await this.#c.recvmmsg(this.#fd, this.#rxHdr, SLOTS, MSG_WAITFORONE, null);
+        let n = await this.#c.recvmmsg(this.#fd, this.#rxHdr, SLOTS, MSG_WAITFORONE, null);
         if (this.#closed) break;
         if (n <= 0) {
           // The SO_RCVTIMEO wake-up (EAGAIN) or EINTR; an error that returns at once is
@@ -200,31 +206,46 @@ class MmsgTransport implements DatagramTransport {
           if (performance.now() - t0 < 5) await new Promise((r) => setTimeout(r, 10));
           continue;
         }
-        // The slots are reused by the next call, so the batch's datagrams are copied out, all
-        // into ONE new buffer (one allocation per batch, not per datagram); each handler gets
-        // its own view of it, which nothing else writes to.
-        let total = 0;
-        for (let i = 0; i < n; i++) total += rx.hdrView.getUint32(i * MMSG + 56, true);
-        const owned = new Uint8Array(total);
-        let at = 0;
-        for (let i = 0; i < n; i++) {
-          const len = rx.hdrView.getUint32(i * MMSG + 56, true);
-          const flags = rx.hdrView.getUint32(i * MMSG + 48, true);
-          if ((flags & 0x20) !== 0) continue; // MSG_TRUNC: larger than any DHCP packet
-          const a = i * SOCKADDR;
-          const start = i * SLOT_BYTES;
-          owned.set(rx.bytes.subarray(start, start + len), at);
-          onDatagram({
-            data: owned.subarray(at, at + len),
-            fromIp: u32ToIp(rx.addrView.getUint32(a + 4, false)),
-            fromPort: rx.addrView.getUint16(a + 2, false),
-          });
-          at += len;
+        this.#deliver(n, onDatagram);
+        // What arrived meanwhile (up to 4 more batches) is taken here, on the main thread with
+        // MSG_DONTWAIT, instead of by a hand-off to the FFI thread and back for each batch (a
+        // futex wake each way); an empty socket answers EAGAIN at once.
+        for (let extra = 0; extra < 4 && n > 0 && !this.#closed; extra++) {
+          rx.resetForReceive(SLOTS);
+          n = this.#c.recvmmsgNow(this.#fd, this.#rxHdr, SLOTS, MSG_DONTWAIT, null);
+          if (n > 0) this.#deliver(n, onDatagram);
         }
       }
     } finally {
       this.#running = false;
       this.#release();
+    }
+  }
+
+  /**
+   * Hands over the n datagrams in the receive slots. The slots are reused by the next call, so
+   * the datagrams are copied out, all into ONE new buffer (one allocation per batch, not per
+   * datagram); each handler gets its own view of it, which nothing else writes to.
+   */
+  #deliver(n: number, onDatagram: (d: Datagram) => void): void {
+    const rx = this.#rx;
+    let total = 0;
+    for (let i = 0; i < n; i++) total += rx.hdrView.getUint32(i * MMSG + 56, true);
+    const owned = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const len = rx.hdrView.getUint32(i * MMSG + 56, true);
+      const flags = rx.hdrView.getUint32(i * MMSG + 48, true);
+      if ((flags & 0x20) !== 0) continue; // MSG_TRUNC: larger than any DHCP packet
+      const a = i * SOCKADDR;
+      const start = i * SLOT_BYTES;
+      owned.set(rx.bytes.subarray(start, start + len), at);
+      onDatagram({
+        data: owned.subarray(at, at + len),
+        fromIp: u32ToIp(rx.addrView.getUint32(a + 4, false)),
+        fromPort: rx.addrView.getUint16(a + 2, false),
+      });
+      at += len;
     }
   }
 
