@@ -207,10 +207,11 @@ class MmsgTransport implements DatagramTransport {
           continue;
         }
         this.#deliver(n, onDatagram);
-        // What arrived meanwhile (up to 4 more batches) is taken here, on the main thread with
-        // MSG_DONTWAIT, instead of by a hand-off to the FFI thread and back for each batch (a
-        // futex wake each way); an empty socket answers EAGAIN at once.
-        for (let extra = 0; extra < 4 && n > 0 && !this.#closed; extra++) {
+        // Overload: a full batch means more are queued. Up to 4 more batches are taken here, on
+        // the main thread with MSG_DONTWAIT, instead of by a hand-off to the FFI thread and back
+        // for each (a futex wake each way). Below overload nothing changes: taking what arrived
+        // meanwhile too eagerly made reply bursts that overflowed the receivers' sockets.
+        for (let extra = 0; extra < 4 && n === SLOTS && !this.#closed; extra++) {
           rx.resetForReceive(SLOTS);
           n = this.#c.recvmmsgNow(this.#fd, this.#rxHdr, SLOTS, MSG_DONTWAIT, null);
           if (n > 0) this.#deliver(n, onDatagram);
