@@ -58,3 +58,43 @@ Deno.test("LeaseTable: unusual values round-trip exactly", () => {
     equal(t.get(other)?.endSec, base.endSec);
   }
 });
+
+Deno.test("LeaseTable: records sharing text chunks survive random puts, resizes and deletes", () => {
+  // A deterministic PRNG (mulberry32): the same sequence on every run.
+  let seed = 0x5eed;
+  const rand = (n: number) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) % n);
+  };
+  const text = () => {
+    const r = rand(10);
+    // Empty, short, near a chunk's per-record limit, and over it.
+    const len = r < 3 ? 0 : r < 8 ? rand(40) : r < 9 ? 1990 + rand(20) : 2500;
+    return "x".repeat(len) + (len > 0 ? String(rand(1000)) : "");
+  };
+  const t = new LeaseTable();
+  const model = new Map<number, Lease>();
+  for (let step = 0; step < 4000; step++) {
+    const ip = (0x0a000000 + rand(300)) as Ipv4;
+    if (rand(5) === 0) {
+      t.delete(ip);
+      model.delete(ip);
+    } else {
+      const l: Lease = {
+        ...base,
+        ip,
+        clientKey: rand(2) === 0 ? "" : `custom-${rand(50)}`,
+        hwAddr: text(),
+        hostname: text(),
+        relayInfo: text(),
+        seq: step,
+      };
+      t.put(l, step);
+      model.set(ip, l);
+    }
+  }
+  equal(t.size, model.size);
+  for (const [ip, l] of model) deepStrictEqual(t.get(ip as Ipv4), l);
+});
