@@ -72,6 +72,10 @@ Deno.test("LeaseTable: records sharing text chunks survive random puts, resizes 
     const r = rand(10);
     // Empty, short, near a chunk's per-record limit, and over it.
     const len = r < 3 ? 0 : r < 8 ? rand(40) : r < 9 ? 1990 + rand(20) : 2500;
+    if (len > 0 && rand(2) === 0) {
+      // Lowercase hex (stored one character per byte) of odd and even lengths.
+      return Array.from({ length: len }, () => "0123456789abcdef"[rand(16)]).join("");
+    }
     return "x".repeat(len) + (len > 0 ? String(rand(1000)) : "");
   };
   const t = new LeaseTable();
@@ -87,6 +91,7 @@ Deno.test("LeaseTable: records sharing text chunks survive random puts, resizes 
         ip,
         clientKey: rand(2) === 0 ? "" : `custom-${rand(50)}`,
         hwAddr: text(),
+        clientId: text(),
         hostname: text(),
         relayInfo: text(),
         seq: step,
