@@ -104,6 +104,10 @@ export class LeaseTable {
   #chunks: string[] = [];
   #textStart = new Uint16Array(0);
   #textLength = new Uint16Array(0);
+  /** Pieces appended to one chunk and not joined into it yet (#setText), or -1. */
+  #appendedChunk = -1;
+  #appended: string[] = [];
+  #appendedLength = 0;
   /** Records too long for a chunk (a field over 0xffff characters, or over LONG_TEXT). */
   readonly #longText = new Map<number, readonly string[]>();
   /** hwType of slots whose hwType is not an octet (never, from a real DHCP packet). */
@@ -181,6 +185,7 @@ export class LeaseTable {
     let relayInfo = "";
     let clientKey = "";
     if (length > 0) {
+      if (slot >>> CHUNK_SHIFT === this.#appendedChunk) this.#joinAppended();
       const text = this.#chunks[slot >>> CHUNK_SHIFT] as string;
       const base = this.#textStart[slot] as number;
       let at = base + TEXT_FIELDS;
@@ -361,6 +366,22 @@ export class LeaseTable {
     this.#cap = cap;
   }
 
+  /** Characters in chunk c, counting the pieces still waiting to be joined. */
+  #chunkLength(c: number): number {
+    const joined = this.#chunks[c]?.length ?? 0;
+    return c === this.#appendedChunk ? joined + this.#appendedLength : joined;
+  }
+
+  /** Joins the waiting pieces into their chunk (one flat string). */
+  #joinAppended(): void {
+    const c = this.#appendedChunk;
+    if (c < 0) return;
+    this.#chunks[c] = [this.#chunks[c] ?? "", ...this.#appended].join("");
+    this.#appendedChunk = -1;
+    this.#appended = [];
+    this.#appendedLength = 0;
+  }
+
   /**
    * Replaces a slot's record text in its chunk; the records after it in the chunk move by the
    * difference. The chunk is rebuilt with Array.join, which makes a flat string (a `+` would
@@ -379,9 +400,19 @@ export class LeaseTable {
     const oldLength = this.#textLength[slot] as number;
     if (oldLength === 0 && inline === "") return;
     const c = slot >>> CHUNK_SHIFT;
-    const chunk = this.#chunks[c] ?? "";
     const start = this.#textStart[slot] as number;
-    this.#chunks[c] = [chunk.slice(0, start), inline, chunk.slice(start + oldLength)].join("");
+    if (oldLength === 0 && start === this.#chunkLength(c)) {
+      // An append at the chunk's end (hydration, or a new slot): the piece waits in
+      // #appended and the chunk is joined once, when it is next read or changed in place.
+      if (this.#appendedChunk !== c) this.#joinAppended();
+      this.#appendedChunk = c;
+      this.#appended.push(inline);
+      this.#appendedLength += inline.length;
+    } else {
+      this.#joinAppended();
+      const chunk = this.#chunks[c] ?? "";
+      this.#chunks[c] = [chunk.slice(0, start), inline, chunk.slice(start + oldLength)].join("");
+    }
     this.#textLength[slot] = inline.length;
     const delta = inline.length - oldLength;
     if (delta !== 0) {
