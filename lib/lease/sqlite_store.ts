@@ -13,7 +13,7 @@ import { MemoryLeaseStore, validateOps } from "./memory_store.ts";
 import { isDurable, type LeaseOp } from "./ops.ts";
 import { type Hold, type LeaseStore, StoreError } from "./store.ts";
 import { WalSync } from "./sqlite_wal_sync.ts";
-import { batchRows, prepareWriter, writeBatch, type WriterStatements } from "./sqlite_writer.ts";
+import { prepareWriter, writeBatch, type WriterStatements } from "./sqlite_writer.ts";
 
 const STATE_CHECK = BINDING_STATES.map((s) => `'${s}'`).join(",");
 
@@ -179,7 +179,7 @@ export class SqliteLeaseStore implements LeaseStore {
    */
   #commit(ops: readonly LeaseOp[]): void {
     try {
-      writeBatch(this.#db, this.#stmts, batchRows(ops, this.#reserveSeqs(ops)));
+      writeBatch(this.#db, this.#stmts, ops, this.#reserveSeqs(ops));
     } catch (e) {
       throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });
     }

@@ -1,65 +1,11 @@
 /**
- * The write half of the SQLite lease store: a batch as plain rows and the one function that
- * writes a batch as one transaction. Reads and the index stay in sqlite_store.ts; the fsync
+ * The write half of the SQLite lease store: the prepared statements and the one function that
+ * writes a batch of ops as one transaction. Reads and the index stay in sqlite_store.ts; the fsync
  * after COMMIT in sqlite_wal_sync.ts.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { LeaseOp } from "./ops.ts";
 import { COLUMNS } from "./sqlite_store.ts";
-
-/** A batch as plain rows in column order. */
-export type BatchRow =
-  | readonly ["put", ...(string | number)[]]
-  | readonly ["delete", number]
-  | readonly ["meta", string, string]
-  | readonly ["seq", number];
-
-export function batchRows(ops: readonly LeaseOp[], firstSeq: number): BatchRow[] {
-  const rows: BatchRow[] = [];
-  let seq = firstSeq;
-  let deleted = false;
-  for (const op of ops) {
-    switch (op.kind) {
-      case "put": {
-        const l = op.lease;
-        rows.push([
-          "put",
-          l.ip,
-          l.subnetId,
-          l.state,
-          l.clientKey,
-          l.hwType,
-          l.hwAddr,
-          l.clientId,
-          l.hostname,
-          l.vendorClass,
-          l.relayInfo,
-          l.startSec,
-          l.endSec,
-          l.clttSec,
-          l.ackedPotentialEndSec,
-          l.potentialEndSec,
-          l.pendingUpdate ? 1 : 0,
-          ++seq,
-        ]);
-        break;
-      }
-      case "delete":
-        ++seq;
-        deleted = true;
-        rows.push(["delete", op.ip]);
-        break;
-      case "meta":
-        rows.push(["meta", op.key, op.value]);
-        break;
-      case "hold":
-      case "unhold":
-        break;
-    }
-  }
-  if (deleted) rows.push(["seq", seq]);
-  return rows;
-}
 
 export interface WriterStatements {
   readonly put: StatementSync;
@@ -80,31 +26,63 @@ export function prepareWriter(db: DatabaseSync): WriterStatements {
 }
 
 /**
- * Writes one batch as one transaction.
+ * Writes one batch as one transaction, straight from the ops (no intermediate rows: this runs
+ * on the main thread). Each put and delete takes the next seq after firstSeq; a batch with a
+ * delete also saves the counter, since a delete can consume the highest number.
  * IMMEDIATE takes the write lock up front, so a busy database fails here, not mid-batch. A
  * failed COMMIT (e.g. fsync error) may or may not have reached the disk; the caller reports
  * failure so no reply leaves, and at worst a restart shows a binding nobody was told of, which
  * is the safe direction (reliability.md §4.5: sync failure loses durability, not integrity).
  */
-export function writeBatch(db: DatabaseSync, st: WriterStatements, rows: readonly BatchRow[]) {
+export function writeBatch(
+  db: DatabaseSync,
+  st: WriterStatements,
+  ops: readonly LeaseOp[],
+  firstSeq: number,
+): void {
   try {
     db.exec("BEGIN IMMEDIATE");
-    for (const r of rows) {
-      switch (r[0]) {
-        case "put":
-          st.put.run(...(r.slice(1) as (string | number)[]));
+    let seq = firstSeq;
+    let deleted = false;
+    for (const op of ops) {
+      switch (op.kind) {
+        case "put": {
+          const l = op.lease;
+          st.put.run(
+            l.ip,
+            l.subnetId,
+            l.state,
+            l.clientKey,
+            l.hwType,
+            l.hwAddr,
+            l.clientId,
+            l.hostname,
+            l.vendorClass,
+            l.relayInfo,
+            l.startSec,
+            l.endSec,
+            l.clttSec,
+            l.ackedPotentialEndSec,
+            l.potentialEndSec,
+            l.pendingUpdate ? 1 : 0,
+            ++seq,
+          );
           break;
+        }
         case "delete":
-          st.delete.run(r[1]);
+          ++seq;
+          deleted = true;
+          st.delete.run(op.ip);
           break;
         case "meta":
-          st.meta.run(r[1], r[2]);
+          st.meta.run(op.key, op.value);
           break;
-        case "seq":
-          st.saveSeq.run(r[1]);
+        case "hold":
+        case "unhold":
           break;
       }
     }
+    if (deleted) st.saveSeq.run(seq);
     db.exec("COMMIT");
   } catch (e) {
     if (db.isOpen && db.isTransaction) {
