@@ -139,28 +139,30 @@ Deno.test({
         "-d",
         `tcp.port==${p},dhcpfo`,
       ]);
-      const fields = await run([
-        "tshark",
-        "-n",
-        "-r",
-        pcap,
-        ...decodeAs,
-        "-Y",
-        "dhcpfo",
-        "-T",
-        "fields",
-        "-E",
-        "separator=/t",
-        "-e",
+      // Decodes the capture as dhcpfo on both failover ports; one line per matching frame.
+      const tshark = (filter: string, fields: readonly string[]) =>
+        run([
+          "tshark",
+          "-n",
+          "-r",
+          pcap,
+          ...decodeAs,
+          "-Y",
+          filter,
+          "-T",
+          "fields",
+          "-E",
+          "separator=/t",
+          ...fields.flatMap((f) => ["-e", f]),
+        ], { timeoutMs: 30_000 }).then((r) => r.stdout.split("\n").filter((l) => l.trim() !== ""));
+      const lines = await tshark("dhcpfo", [
         "frame.number",
-        "-e",
         "dhcpfo.type",
-        "-e",
         "dhcpfo.assignedipaddress",
-      ], { timeoutMs: 30_000 });
+      ]);
       const seen = new Map<string, number>();
       let bndupdIp = false;
-      for (const line of fields.stdout.split("\n").filter((l) => l.trim() !== "")) {
+      for (const line of lines) {
         const [, types = "", ips = ""] = line.split("\t");
         for (const t of types.split(",")) {
           const name = FO_TYPES[Number(t)] ?? `type-${t}`;
@@ -175,24 +177,10 @@ Deno.test({
       assert(bndupdIp, `no dhcpfo message carried assigned-IP-address ${ip}`);
 
       // Malformed packets and dissector length errors fail the test outright.
-      const tshark = (filter: string) =>
-        run([
-          "tshark",
-          "-n",
-          "-r",
-          pcap,
-          ...decodeAs,
-          "-Y",
-          filter,
-          "-T",
-          "fields",
-          "-e",
-          "frame.number",
-          "-e",
-          "_ws.expert.message",
-        ], { timeoutMs: 30_000 }).then((r) => r.stdout.split("\n").filter((l) => l.trim() !== ""));
+      const expert = ["frame.number", "_ws.expert.message"];
       const malformed = await tshark(
         "_ws.malformed or dhcpfo.bad_length or _ws.expert.group == 0x07000000",
+        expert,
       );
       assertEquals(malformed, [], `malformed frames:\n${malformed.join("\n")}`);
       // Warnings: Tandem signs with HMAC-SHA-256 as message-digest type 2, which draft-12
@@ -200,7 +188,7 @@ Deno.test({
       // showing the binary digest as a string, "Trailing stray characters" when it has a NUL.
       // Those two are expected; any other warning in a dhcpfo frame fails.
       const KNOWN = ["Message digest type: 2, not allowed", "Trailing stray characters"];
-      const warned = await tshark("dhcpfo and _ws.expert.severity >= 6291456");
+      const warned = await tshark("dhcpfo and _ws.expert.severity >= 6291456", expert);
       // The messages themselves contain commas, so strip the known ones and look at the rest.
       const other = warned.filter((l) =>
         KNOWN.reduce((rest, k) => rest.replaceAll(k, ""), l.split("\t")[1] ?? "")
