@@ -16,6 +16,7 @@ import type { DhcpMetrics } from "./dhcp_metrics.ts";
 import type { ServingScope } from "./dhcp/scope.ts";
 import type { Decision, Destination } from "./dhcp/decision.ts";
 import { handle } from "./dhcp/handle.ts";
+import { advancePoolCursor } from "./dhcp/handle_context.ts";
 import { reclaimExpired } from "./dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "./wire/dhcp_message.ts";
 import { broadcastOf, formatIpv4 } from "./wire/ipv4.ts";
@@ -63,6 +64,8 @@ export class DhcpServer {
   #drainScheduled = false;
   #stopped = false;
   #reclaimTimer: { cancel(): void } | undefined;
+  /** Next-fit scan positions per subnet (HandleContext.poolCursor). */
+  readonly #poolCursor = new Map<number, number>();
   readonly #logLimiter = new Map<string, { windowStartMs: number; n: number }>();
 
   readonly #broadcastIp: string;
@@ -144,7 +147,14 @@ export class DhcpServer {
       }
       const packet = decoded.packet;
       metrics.packetsIn.inc({ type: MSG_NAMES[packet.options.get(53)?.[0] ?? 0] ?? "other" });
-      const decision: Decision = handle(packet, { config, leases: view, nowSec, scope });
+      const decision: Decision = handle(packet, {
+        config,
+        leases: view,
+        nowSec,
+        scope,
+        poolCursor: this.#poolCursor,
+      });
+      advancePoolCursor(this.#poolCursor, decision);
       if (decision.kind === "drop") {
         metrics.drops.inc({ reason: decision.reason });
         this.#d.log.debug("dhcp.drop", { reason: decision.reason, xid: packet.xid });

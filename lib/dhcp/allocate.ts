@@ -11,7 +11,13 @@ import { bytesEqual } from "../wire/bytes.ts";
 import type { HandleContext } from "./handle_context.ts";
 import type { ClientIdentity } from "./request.ts";
 
-export type AllocationSource = "binding" | "reservation" | "requested" | "previous" | "pool";
+export type AllocationSource =
+  | "binding"
+  | "reservation"
+  | "requested"
+  | "held"
+  | "previous"
+  | "pool";
 
 export interface Allocation {
   readonly ip: Ipv4;
@@ -22,6 +28,8 @@ export interface Allocation {
   readonly pool: PoolConfig | undefined;
   /** This client's reservation in the subnet, if any (for reservation-level options). */
   readonly reservation: ReservationConfig | undefined;
+  /** Pool scans only: the pool offset where the subnet's next scan starts (next fit). */
+  readonly nextScan?: number;
 }
 
 export type Refusal =
@@ -153,47 +161,43 @@ function untouchedByOthers(rec: Lease | undefined, client: ClientIdentity): bool
   return rec === undefined || rec.clientKey === "" || rec.clientKey === client.clientKey;
 }
 
-/** FNV-1a over the key's UTF-16 units: a deterministic, well-spread start for pool scans. */
-export function startHint(clientKey: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < clientKey.length; i++) {
-    h ^= clientKey.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /**
- * Scans the pools from the client's hint, wrapping once. Stops at the first address no other
- * client has used; while scanning, remembers the address that stopped being another client's
- * longest ago, and returns that only when no untouched address is left.
+ * Scans the pools from the subnet's cursor (next fit, as Kea's iterative allocator), wrapping
+ * once. Stops at the first address no other client has used; while scanning, remembers the
+ * address that stopped being another client's longest ago, and returns that only when no
+ * untouched address is left. Next fit hands consecutive new clients neighbouring addresses, so
+ * a batch of new leases touches a few pages of the lease table instead of one page each (a
+ * start hashed from the client key cost ~250 page writes per commit at 5,000 DORA/s), and the
+ * cursor makes a filling pool O(1) per allocation: the scan starts past the last one taken.
  */
 function scanPools(
   client: ClientIdentity,
   subnet: SubnetConfig,
   ctx: HandleContext,
-): { ip: Ipv4; existing: Lease | undefined } | undefined {
+): { ip: Ipv4; existing: Lease | undefined; next: number } | undefined {
   const { ranges, poolSize } = indexOf(subnet);
   if (poolSize === 0) return undefined;
-  let offset = startHint(client.clientKey) % poolSize;
+  const first = (ctx.poolCursor?.get(subnet.id) ?? 0) % poolSize;
+  let offset = first;
   let r = 0;
   while (r < ranges.length && offset > (ranges[r]?.end ?? 0) - (ranges[r]?.start ?? 0)) {
     offset -= (ranges[r]?.end ?? 0) - (ranges[r]?.start ?? 0) + 1;
     r++;
   }
   const ownReservedIp = reservationFor(subnet, client)?.ip;
-  let oldest: { ip: Ipv4; existing: Lease | undefined; sinceSec: number } | undefined;
+  let oldest: { ip: Ipv4; existing: Lease | undefined; sinceSec: number; at: number } | undefined;
   for (let seen = 0; seen < poolSize; seen++) {
     const range = ranges[r];
     if (range === undefined) break; // unreachable: offsets stay within poolSize
     const ip = ipv4(range.start + offset);
     const v = verdict(ip, client, subnet, ctx, ownReservedIp, true);
     if (v.ok) {
-      if (untouchedByOthers(v.existing, client)) return { ip, existing: v.existing };
+      const next = (first + seen + 1) % poolSize;
+      if (untouchedByOthers(v.existing, client)) return { ip, existing: v.existing, next };
       // Reclaim the address that stopped being another client's longest ago (its end).
       const since = v.existing?.endSec ?? 0;
       if (oldest === undefined || since < oldest.sinceSec) {
-        oldest = { ip, existing: v.existing, sinceSec: since };
+        oldest = { ip, existing: v.existing, sinceSec: since, at: next };
       }
     }
     offset++;
@@ -202,7 +206,9 @@ function scanPools(
       r = (r + 1) % ranges.length;
     }
   }
-  return oldest === undefined ? undefined : { ip: oldest.ip, existing: oldest.existing };
+  return oldest === undefined
+    ? undefined
+    : { ip: oldest.ip, existing: oldest.existing, next: oldest.at };
 }
 
 /**
@@ -242,6 +248,13 @@ export function allocate(
       return found(requestedIp, "requested", v.existing);
     }
   }
+  // The address already on offer to this client (RFC 2131 §4.4.1 hold): a retransmitted
+  // DISCOVER is offered the same address again.
+  const held = ctx.leases.heldFor(client.clientKey);
+  if (held !== undefined) {
+    const v = addressVerdict(held, client, subnet, ctx);
+    if (v.ok) return found(held, "held", v.existing);
+  }
   // §4.3.1: "The client's previous address as recorded in the client's (now expired or
   // released) binding, if that address is in the server's pool of available addresses".
   for (const l of mine) {
@@ -251,5 +264,6 @@ export function allocate(
   }
   // §4.3.1: "A new address allocated from the server's pool of available addresses".
   const scanned = scanPools(client, subnet, ctx);
-  return scanned === undefined ? undefined : found(scanned.ip, "pool", scanned.existing);
+  if (scanned === undefined) return undefined;
+  return { ...found(scanned.ip, "pool", scanned.existing), nextScan: scanned.next };
 }

@@ -2,10 +2,10 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import type { SubnetConfig } from "../config/config.ts";
 import { emptyLease, type Lease } from "../lease/lease.ts";
 import type { LeaseView } from "../lease/store.ts";
-import { type Ipv4, ipv4 } from "../wire/ipv4.ts";
+import { formatIpv4, type Ipv4, ipv4 } from "../wire/ipv4.ts";
 import { hex, ip, makeConfig, pool, reservation, subnet } from "../../tests/helpers/test_config.ts";
 import { testContext } from "../../tests/helpers/test_client.ts";
-import { addressVerdict, allocate, startHint } from "./allocate.ts";
+import { addressVerdict, allocate } from "./allocate.ts";
 import type { ClientIdentity } from "./request.ts";
 import type { ServingScope } from "./scope.ts";
 import { STANDALONE_SCOPE } from "./scope.ts";
@@ -136,10 +136,41 @@ Deno.test("pool scan: another client's expired address only when nothing untouch
   assertEquals(allocate(who(9), small, undefined, c)?.ip, ip("10.0.0.11"));
 });
 
-Deno.test("startHint spreads clients across the pool", () => {
-  const starts = new Set<number>();
-  for (let n = 0; n < 100; n++) starts.add(startHint(who(n).clientKey) % 1000);
-  assert(starts.size > 90, `only ${starts.size} distinct starts`);
+Deno.test("pool scans are next fit: neighbouring addresses from the cursor, wrapping once", () => {
+  const c = ctx();
+  const cursor = new Map<number, number>();
+  const got: string[] = [];
+  for (let n = 0; n < 4; n++) {
+    const a = allocate(who(20 + n), NET, undefined, { ...c, poolCursor: cursor });
+    assert(a?.nextScan !== undefined);
+    cursor.set(NET.id, a.nextScan);
+    c.store.apply([{ kind: "put", lease: bound(a.ip, who(20 + n)) }]);
+    got.push(formatIpv4(a.ip));
+  }
+  // .100 and .101 (reserved for a client id), .105 excluded: skipped, not taken.
+  assertEquals(got, ["10.0.0.100", "10.0.0.102", "10.0.0.103", "10.0.0.104"]);
+  // A cursor at the last pool offset wraps to the start of the pool.
+  c.store.apply([{ kind: "delete", ip: ip("10.0.0.100") }]);
+  const wrapped = allocate(who(30), NET, undefined, { ...c, poolCursor: new Map([[1, 9]]) });
+  assertEquals(formatIpv4(wrapped!.ip), "10.0.0.109");
+  const after = allocate(who(31), NET, undefined, { ...c, poolCursor: new Map([[1, 10]]) });
+  assertEquals(formatIpv4(after!.ip), "10.0.0.100");
+});
+
+Deno.test("a retransmitted DISCOVER gets the address already held for the client", () => {
+  const c = ctx();
+  c.store.apply([{
+    kind: "hold",
+    ip: ip("10.0.0.107"),
+    clientKey: who(40).clientKey,
+    untilSec: NOW + 5,
+  }]);
+  const again = allocate(who(40), NET, undefined, c);
+  assertEquals([formatIpv4(again!.ip), again!.source], ["10.0.0.107", "held"]);
+  // Another client is not offered it while the hold lasts.
+  assert(allocate(who(41), NET, undefined, c)?.ip !== ip("10.0.0.107"));
+  c.store.apply([{ kind: "unhold", ip: ip("10.0.0.107") }]);
+  assertEquals(c.store.heldFor(who(40).clientKey), undefined);
 });
 
 /** Counts address lookups, to show a scan stops early. */
@@ -152,6 +183,7 @@ function counting(view: LeaseView): LeaseView & { gets: number } {
     },
     byClient: (k: string) => view.byClient(k),
     hold: (a: Ipv4) => view.hold(a),
+    heldFor: (k: string) => view.heldFor(k),
     all: () => view.all(),
     size: () => view.size(),
     meta: (k: string) => view.meta(k),
@@ -170,15 +202,16 @@ Deno.test("a /16 pool with many leases is not scanned whole per allocation", () 
   }
   c.store.apply(leases);
   const view = counting(c.store);
+  const poolCursor = new Map<number, number>();
   const seen = new Set<number>();
   for (let n = 0; n < 50; n++) {
-    const a = allocate(who(n, `ee${n.toString(16).padStart(4, "0")}`), big, undefined, {
-      ...c,
-      leases: view,
-    });
-    assert(a !== undefined && c.store.get(a.ip) === undefined);
+    const client = who(n, `ee${n.toString(16).padStart(4, "0")}`);
+    const a = allocate(client, big, undefined, { ...c, leases: view, poolCursor });
+    assert(a?.nextScan !== undefined && c.store.get(a.ip) === undefined);
+    poolCursor.set(big.id, a.nextScan);
+    c.store.apply([{ kind: "put", lease: bound(a.ip, client, { subnetId: 1 }) }]);
     seen.add(a.ip);
   }
   assert(view.gets < 50 * 5, `${view.gets} lookups for 50 allocations`);
-  assert(seen.size > 45, "different clients start in different places");
+  assertEquals(seen.size, 50);
 });

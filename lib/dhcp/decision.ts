@@ -54,6 +54,8 @@ export type Decision =
     /** Encoding hints: client's PRL order and max message size. */
     readonly parameterOrder: readonly number[];
     readonly maxMessageSize: number;
+    /** A new address came from a pool scan: where that subnet's next scan starts. */
+    readonly poolCursor?: { readonly subnetId: number; readonly offset: number };
   }
   | {
     readonly kind: "no-reply";

@@ -43,9 +43,15 @@ function drop(reason: DropReason): Decision {
   return { kind: "drop", reason };
 }
 
-function reply(req: DhcpRequest, built: BuiltReply, ops: readonly LeaseOp[]): Decision {
+function reply(
+  req: DhcpRequest,
+  built: BuiltReply,
+  ops: readonly LeaseOp[],
+  poolCursor?: { subnetId: number; offset: number },
+): Decision {
   return {
     kind: "reply",
+    ...(poolCursor === undefined ? {} : { poolCursor }),
     reply: built.packet,
     replyType: built.replyType,
     to: destinationFor(req.packet, built.replyType, built.packet),
@@ -80,7 +86,10 @@ function onDiscover(req: DhcpRequest, ctx: HandleContext): Decision {
     clientKey: req.clientKey,
     untilSec: ctx.nowSec + ctx.config.offerHoldSec,
   };
-  return reply(req, built, [hold]);
+  const cursor = a.nextScan === undefined
+    ? undefined
+    : { subnetId: choice.subnet.id, offset: a.nextScan };
+  return reply(req, built, [hold], cursor);
 }
 
 function onRequest(req: DhcpRequest, ctx: HandleContext): Decision {
@@ -120,9 +129,8 @@ function notForUs(req: DhcpRequest, ctx: HandleContext): Decision {
     if (ctx.leases.hold(ip)?.clientKey === req.clientKey) ops.push({ kind: "unhold", ip });
   };
   unhold(req.requestedIp);
-  // Our offer was the address allocation picks for this client (it is deterministic).
-  const choice = selectSubnet(req, ctx.config);
-  if (choice !== undefined) unhold(allocate(req, choice.subnet, undefined, ctx)?.ip);
+  // Our offer to the client, which chose another server's.
+  unhold(ctx.leases.heldFor(req.clientKey));
   return ops.length === 0 ? drop("not-for-us") : { kind: "no-reply", ops, reason: "not-for-us" };
 }
 

@@ -120,6 +120,8 @@ export function storedLease(l: Lease, seq: number): Lease {
 export class MemoryLeaseStore implements LeaseStore {
   readonly #table = new LeaseTable();
   readonly #holds = new Map<Ipv4, Hold>();
+  /** clientKey -> the address of its latest hold (entries may be stale: check #holds). */
+  readonly #holdOf = new Map<string, Ipv4>();
   readonly #meta = new Map<string, string>();
   readonly #counts = new Map<number, StateCounts>();
   #seq = 0;
@@ -146,6 +148,11 @@ export class MemoryLeaseStore implements LeaseStore {
 
   hold(ip: Ipv4): Hold | undefined {
     return this.#holds.get(ip);
+  }
+
+  heldFor(clientKey: string): Ipv4 | undefined {
+    const ip = this.#holdOf.get(clientKey);
+    return ip !== undefined && this.#holds.get(ip)?.clientKey === clientKey ? ip : undefined;
   }
 
   *all(): Iterable<Lease> {
@@ -200,9 +207,12 @@ export class MemoryLeaseStore implements LeaseStore {
           this.#delete(op.ip);
           break;
         case "hold":
+          this.#unindexHold(op.ip);
           this.#holds.set(op.ip, { ip: op.ip, clientKey: op.clientKey, untilSec: op.untilSec });
+          this.#holdOf.set(op.clientKey, op.ip);
           break;
         case "unhold":
+          this.#unindexHold(op.ip);
           this.#holds.delete(op.ip);
           break;
         case "meta":
@@ -210,6 +220,11 @@ export class MemoryLeaseStore implements LeaseStore {
           break;
       }
     }
+  }
+
+  #unindexHold(ip: Ipv4): void {
+    const key = this.#holds.get(ip)?.clientKey;
+    if (key !== undefined && this.#holdOf.get(key) === ip) this.#holdOf.delete(key);
   }
 
   changedSince(afterSeq: number): readonly Lease[] {

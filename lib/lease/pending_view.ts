@@ -12,6 +12,8 @@ export class PendingView implements LeaseView {
   /** ip -> record, or null for a pending delete. */
   readonly #leases = new Map<Ipv4, Lease | null>();
   readonly #holds = new Map<Ipv4, Hold | null>();
+  /** clientKey -> address of the hold decided here, or null for an unhold of that hold. */
+  readonly #holdOf = new Map<string, Ipv4 | null>();
   readonly #meta = new Map<string, string>();
   /** clientKey -> addresses put for it here (some may since belong to another client). */
   readonly #clients = new Map<string, Ipv4[]>();
@@ -54,10 +56,14 @@ export class PendingView implements LeaseView {
           break;
         case "hold":
           this.#holds.set(op.ip, { ip: op.ip, clientKey: op.clientKey, untilSec: op.untilSec });
+          this.#holdOf.set(op.clientKey, op.ip);
           break;
-        case "unhold":
+        case "unhold": {
+          const key = this.hold(op.ip)?.clientKey;
+          if (key !== undefined && this.heldFor(key) === op.ip) this.#holdOf.set(key, null);
           this.#holds.set(op.ip, null);
           break;
+        }
         case "meta":
           this.#meta.set(op.key, op.value);
           break;
@@ -96,6 +102,13 @@ export class PendingView implements LeaseView {
     const h = this.#holds.get(ip);
     if (h !== undefined) return h ?? undefined;
     return this.base.hold(ip);
+  }
+
+  heldFor(clientKey: string): Ipv4 | undefined {
+    const ip = this.#holdOf.has(clientKey)
+      ? this.#holdOf.get(clientKey) ?? undefined
+      : this.base.heldFor(clientKey);
+    return ip !== undefined && this.hold(ip)?.clientKey === clientKey ? ip : undefined;
   }
 
   *all(): Iterable<Lease> {

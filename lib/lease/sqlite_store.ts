@@ -116,6 +116,9 @@ export class SqliteLeaseStore implements LeaseStore {
   hold(ip: Ipv4): Hold | undefined {
     return this.#index.hold(ip);
   }
+  heldFor(clientKey: string): Ipv4 | undefined {
+    return this.#index.heldFor(clientKey);
+  }
   all(): Iterable<Lease> {
     return this.#index.all();
   }

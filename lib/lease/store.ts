@@ -19,6 +19,11 @@ export interface LeaseView {
   byClient(clientKey: string): readonly Lease[];
   /** The current offer hold on an address, if any (expired holds may be returned; check time). */
   hold(ip: Ipv4): Hold | undefined;
+  /**
+   * The address last held for this client's offer, if that hold is still recorded (it may have
+   * expired; check hold(ip).untilSec). A retransmitted DISCOVER is offered the same address.
+   */
+  heldFor(clientKey: string): Ipv4 | undefined;
   /** Every stored record, in address order. */
   all(): Iterable<Lease>;
   /** Number of stored records. */

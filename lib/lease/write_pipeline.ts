@@ -152,6 +152,9 @@ export class PipelineStore implements LeaseStore {
   hold(ip: Ipv4) {
     return this.pipeline.view.hold(ip);
   }
+  heldFor(clientKey: string): Ipv4 | undefined {
+    return this.pipeline.view.heldFor(clientKey);
+  }
   all(): Iterable<Lease> {
     return this.pipeline.view.all();
   }

@@ -8,6 +8,7 @@
 import { parseConfig } from "../../lib/config/parse_config.ts";
 import type { Config } from "../../lib/config/config.ts";
 import { handle } from "../../lib/dhcp/handle.ts";
+import { advancePoolCursor } from "../../lib/dhcp/handle_context.ts";
 import type { Decision } from "../../lib/dhcp/decision.ts";
 import { Registry } from "../../lib/http/metrics.ts";
 import type { Lease } from "../../lib/lease/lease.ts";
@@ -63,6 +64,7 @@ export class Box {
   readonly log = new MemoryLog();
   readonly registry = new Registry();
   alive = true;
+  readonly #poolCursor = new Map<number, number>();
 
   constructor(
     readonly name: "a" | "b",
@@ -97,7 +99,14 @@ export class Box {
   serve(p: DhcpPacket): Decision {
     const scope = this.parts.scope();
     const nowSec = this.nowSec();
-    const d = handle(p, { config: this.config, leases: this.store, nowSec, scope });
+    const d = handle(p, {
+      config: this.config,
+      leases: this.store,
+      nowSec,
+      scope,
+      poolCursor: this.#poolCursor,
+    });
+    advancePoolCursor(this.#poolCursor, d);
     if (d.kind === "drop") return d;
     const ops = this.parts.prepareOps(d.ops, this.store, scope, nowSec);
     this.store.apply(ops);

@@ -6,6 +6,7 @@
 import type { Config } from "../../lib/config/config.ts";
 import type { Decision } from "../../lib/dhcp/decision.ts";
 import { handle } from "../../lib/dhcp/handle.ts";
+import { advancePoolCursor } from "../../lib/dhcp/handle_context.ts";
 import type { HandleContext } from "../../lib/dhcp/handle_context.ts";
 import { type ServingScope, STANDALONE_SCOPE } from "../../lib/dhcp/scope.ts";
 import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
@@ -35,6 +36,7 @@ export class TestServer {
   readonly store = new MemoryLeaseStore();
   nowSec = 1_700_000_000;
   readonly decisions: Decision[] = [];
+  readonly #poolCursor = new Map<number, number>();
 
   constructor(
     public config: Config = makeConfig(),
@@ -48,7 +50,9 @@ export class TestServer {
       leases: this.store,
       nowSec: this.nowSec,
       scope: this.scope,
+      poolCursor: this.#poolCursor,
     });
+    advancePoolCursor(this.#poolCursor, d);
     if (d.kind !== "drop") this.store.apply(d.ops);
     this.decisions.push(d);
     return d;
