@@ -4,6 +4,7 @@
  *   scripts/deno run -A scripts/bench_core.ts
  */
 import { handle } from "../lib/dhcp/handle.ts";
+import { advancePoolCursor } from "../lib/dhcp/handle_context.ts";
 import { STANDALONE_SCOPE } from "../lib/dhcp/scope.ts";
 import { SqliteLeaseStore } from "../lib/lease/sqlite_store.ts";
 import { PendingView } from "../lib/lease/pending_view.ts";
@@ -22,6 +23,7 @@ range = "10.0.1.0-10.0.255.250"
 `);
 if (!r.ok) throw new Error(JSON.stringify(r.errors));
 const config = r.config;
+const poolCursor = new Map<number, number>();
 
 const dir = Deno.makeTempDirSync();
 const store = SqliteLeaseStore.open(dir + "/l.db");
@@ -40,7 +42,14 @@ for (let b = 0; b < N; b += 32) {
     if (!p.ok) throw 1;
     tCodec += performance.now() - c;
     const h = performance.now();
-    const d = handle(p.packet, { config, leases: view, nowSec, scope: STANDALONE_SCOPE });
+    const d = handle(p.packet, {
+      config,
+      leases: view,
+      nowSec,
+      scope: STANDALONE_SCOPE,
+      poolCursor,
+    });
+    advancePoolCursor(poolCursor, d);
     if (d.kind !== "reply") continue;
     view.add(d.ops);
     ops.push(...d.ops);

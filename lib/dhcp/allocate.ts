@@ -162,13 +162,22 @@ function untouchedByOthers(rec: Lease | undefined, client: ClientIdentity): bool
 }
 
 /**
+ * How far a scan goes past the first reusable address (another client's expired or released
+ * one) looking for an untouched one. Bounds the cost per allocation in a pool every address of
+ * which has been used before (the steady state of a busy network) to this many lookups.
+ */
+const REUSE_WINDOW = 256;
+
+/**
  * Scans the pools from the subnet's cursor (next fit, as Kea's iterative allocator), wrapping
- * once. Stops at the first address no other client has used; while scanning, remembers the
- * address that stopped being another client's longest ago, and returns that only when no
- * untouched address is left. Next fit hands consecutive new clients neighbouring addresses, so
- * a batch of new leases touches a few pages of the lease table instead of one page each (a
- * start hashed from the client key cost ~250 page writes per commit at 5,000 DORA/s), and the
- * cursor makes a filling pool O(1) per allocation: the scan starts past the last one taken.
+ * once. Stops at the first address no other client has used. While scanning it remembers,
+ * among the addresses other clients used, the one that stopped being theirs longest ago, and
+ * returns that when REUSE_WINDOW more addresses held nothing untouched (least recently used
+ * first, so a client whose lease just ran out is likely to find its address still free).
+ * Next fit hands consecutive new clients neighbouring addresses, so a batch of new leases
+ * touches a few pages of the lease table instead of one page each (a start hashed from the
+ * client key cost ~250 page writes per commit at 5,000 DORA/s), and the cursor makes a filling
+ * pool O(1) per allocation: the scan starts past the last address taken.
  */
 function scanPools(
   client: ClientIdentity,
@@ -185,8 +194,11 @@ function scanPools(
     r++;
   }
   const ownReservedIp = reservationFor(subnet, client)?.ip;
-  let oldest: { ip: Ipv4; existing: Lease | undefined; sinceSec: number; at: number } | undefined;
+  let oldest:
+    | { ip: Ipv4; existing: Lease | undefined; sinceSec: number; at: number; seen: number }
+    | undefined;
   for (let seen = 0; seen < poolSize; seen++) {
+    if (oldest !== undefined && seen - oldest.seen >= REUSE_WINDOW) break;
     const range = ranges[r];
     if (range === undefined) break; // unreachable: offsets stay within poolSize
     const ip = ipv4(range.start + offset);
@@ -196,8 +208,10 @@ function scanPools(
       if (untouchedByOthers(v.existing, client)) return { ip, existing: v.existing, next };
       // Reclaim the address that stopped being another client's longest ago (its end).
       const since = v.existing?.endSec ?? 0;
-      if (oldest === undefined || since < oldest.sinceSec) {
-        oldest = { ip, existing: v.existing, sinceSec: since, at: next };
+      if (oldest === undefined) {
+        oldest = { ip, existing: v.existing, sinceSec: since, at: next, seen };
+      } else if (since < oldest.sinceSec) {
+        oldest = { ...oldest, ip, existing: v.existing, sinceSec: since, at: next };
       }
     }
     offset++;

@@ -215,3 +215,30 @@ Deno.test("a /16 pool with many leases is not scanned whole per allocation", () 
   assert(view.gets < 50 * 5, `${view.gets} lookups for 50 allocations`);
   assertEquals(seen.size, 50);
 });
+
+Deno.test("a pool every address of which was used before costs a bounded scan per allocation", () => {
+  const big = subnet(1, "10.3.0.0/16", { pools: [pool("10.3.0.1", "10.3.15.254")] });
+  const c = testContext({ config: makeConfig({ subnets: [big] }), nowSec: NOW });
+  const leases = [];
+  // 4094 addresses, each another client's expired lease, ended at scattered times.
+  for (let a = ip("10.3.0.1"); a <= ip("10.3.15.254"); a = ipv4(a + 1)) {
+    const endSec = NOW - 1000 - ((a * 7919) % 5000);
+    leases.push({
+      kind: "put" as const,
+      lease: bound(a, who(a & 0xffff), { subnetId: 1, state: "expired", endSec }),
+    });
+  }
+  c.store.apply(leases);
+  const view = counting(c.store);
+  const poolCursor = new Map<number, number>();
+  for (let n = 0; n < 20; n++) {
+    const client = who(n, `dd${n.toString(16).padStart(4, "0")}`);
+    const a = allocate(client, big, undefined, { ...c, leases: view, poolCursor });
+    assert(a?.nextScan !== undefined, "a reusable address is found");
+    assertEquals(c.store.get(a.ip)?.state, "expired");
+    poolCursor.set(big.id, a.nextScan);
+    c.store.apply([{ kind: "put", lease: bound(a.ip, client, { subnetId: 1 }) }]);
+  }
+  // Without the window each allocation would look at all 4094 addresses.
+  assert(view.gets < 20 * 300, `${view.gets} lookups for 20 allocations`);
+});
