@@ -213,7 +213,10 @@ export class DhcpServer {
   #pace(list: readonly Pending[]): void {
     if (list.length === 0) return;
     for (const p of list) this.#paced.push(p);
-    if (!this.#pacing) this.#paceBurst();
+    if (this.#pacing) return;
+    // A new run starts with one burst's allowance, however long the socket was idle.
+    this.#pacedAtMs = performance.now() - REPLY_GAP_MS;
+    this.#paceBurst();
   }
 
   #paceBurst(): void {
