@@ -186,7 +186,7 @@ export class DhcpServer {
         (durable ? late : early).push(pending);
       }
     }
-    void this.#sendAll(early);
+    this.#pace(early);
     if (done !== undefined) {
       pipeline.kick();
       done.then(() => {
@@ -202,13 +202,15 @@ export class DhcpServer {
   }
 
   /**
-   * A group's ACKs come free all at once, when its fsync returns: after a slow fsync that is
+   * Every reply leaves through this token bucket: in order, up to REPLY_BURST per REPLY_GAP_MS
+   * (32,000 replies/s). A group's ACKs come free all at once, when its fsync returns, and a
+   * drained batch of DISCOVERs makes up to MAX_BATCH OFFERs: after a slow fsync that is
    * hundreds of replies to one relay. Sent back to back they overflow the receiver's socket
-   * buffer (a relay's, or perfdhcp's: measured as nearly all the loss of a pair at 5,000
-   * DORA/s, where commits took 2-25 ms). They leave in order at up to REPLY_BURST per
-   * REPLY_GAP_MS (a token bucket: 32,000 replies/s), so a burst is spread over a few
-   * milliseconds; when the event loop was busy for longer, the bucket has filled for that time
-   * and the backlog leaves at once, so pacing never adds more than a millisecond or two.
+   * buffer (a relay's, or perfdhcp's: measured as nearly all the loss of a pair at 5,000-7,000
+   * DORA/s, where commits took 2-25 ms); spread over a few milliseconds they do not. A new run
+   * starts with one burst's allowance; when the event loop was busy for longer than a gap,
+   * the bucket has filled for that time, so pacing never holds a reply back by more than a
+   * millisecond or two behind the loop.
    */
   #pace(list: readonly Pending[]): void {
     if (list.length === 0) return;

@@ -188,6 +188,7 @@ function counting(view: LeaseView): LeaseView & { gets: number } {
     size: () => view.size(),
     meta: (k: string) => view.meta(k),
     countByState: (s: number) => view.countByState(s),
+    dueForReclaim: (t: number, n: number) => view.dueForReclaim(t, n),
   };
   return counter;
 }

@@ -7,11 +7,11 @@
 import type { LeaseOp } from "../lease/ops.ts";
 import type { LeaseView } from "../lease/store.ts";
 
-/** At most limit ops, in address order; run again to continue. */
+/** At most limit ops; run again to continue. */
 export function reclaimExpired(leases: LeaseView, nowSec: number, limit: number): LeaseOp[] {
   const ops: LeaseOp[] = [];
   if (limit <= 0) return ops;
-  for (const l of leases.all()) {
+  for (const l of leases.dueForReclaim(nowSec, limit)) {
     if (l.state === "active" && l.endSec <= nowSec) {
       // Keeps the client's identity: the same client gets the address back while it is free.
       ops.push({ kind: "put", lease: { ...l, state: "expired", startSec: l.endSec } });

@@ -152,6 +152,25 @@ export class LeaseTable {
     return BINDING_STATES[(word >>> STATE_SHIFT) & 7] as BindingState;
   }
 
+  /**
+   * Up to limit records in state active or abandoned whose end is at or before nowSec, read
+   * from the rows (no object per record looked at).
+   */
+  dueForReclaim(nowSec: number, limit: number): Lease[] {
+    const out: Lease[] = [];
+    const rows = this.#rows;
+    const active = STATE_CODE.get("active")!;
+    const abandoned = STATE_CODE.get("abandoned")!;
+    for (let s = 0; s < this.#top && out.length < limit; s++) {
+      const word = rows[s * STRIDE + WORD] as number;
+      if ((word & USED) === 0) continue;
+      const state = (word >>> STATE_SHIFT) & 7;
+      if (state !== active && state !== abandoned) continue;
+      if (this.#num(s, END) <= nowSec) out.push(this.lease(s));
+    }
+    return out;
+  }
+
   /** Calls fn with the slot of every record. */
   forEachSlot(fn: (slot: number) => void): void {
     const rows = this.#rows;

@@ -180,6 +180,10 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   /** A snapshot, not a live view. */
+  dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
+    return this.#table.dueForReclaim(nowSec, limit);
+  }
+
   countByState(subnetId: number): Readonly<Record<BindingState, number>> {
     const c = this.#counts.get(subnetId);
     return c === undefined ? zeroCounts() : { ...c };

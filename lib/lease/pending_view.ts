@@ -133,6 +133,23 @@ export class PendingView implements LeaseView {
     return this.#meta.get(key) ?? this.base.meta(key);
   }
 
+  /** The base's due records as this overlay changes them, and the overlay's own. */
+  dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
+    const due = (l: Lease) =>
+      (l.state === "active" || l.state === "abandoned") && l.endSec <= nowSec;
+    const out: Lease[] = [];
+    for (const [, l] of this.#leases) {
+      if (out.length >= limit) return out;
+      if (l !== null && due(l)) out.push(l);
+    }
+    // Asks the base for enough to fill the limit after the ones this overlay changed.
+    for (const l of this.base.dueForReclaim(nowSec, limit + this.#leases.size)) {
+      if (out.length >= limit) break;
+      if (!this.#leases.has(l.ip)) out.push(l);
+    }
+    return out;
+  }
+
   countByState(subnetId: number): Readonly<Record<BindingState, number>> {
     return this.base.countByState(subnetId);
   }

@@ -43,3 +43,31 @@ Deno.test("PendingView: a view stacked on a committing one reads through, then r
   equal(open.get(ip("10.0.0.6"))?.clientKey, "y");
   deepEqual(ips(open, "x"), [ip("10.0.0.5")]);
 });
+
+Deno.test("PendingView.dueForReclaim: the overlay's renewals and deletes win, its own due records count", () => {
+  const store = new MemoryLeaseStore();
+  const T = 1_700_010_000;
+  store.apply([
+    put(lease("10.0.0.1", "a", { endSec: T - 5 })), // due
+    put(lease("10.0.0.2", "b", { endSec: T - 5 })), // due in the store, renewed in the overlay
+    put(lease("10.0.0.3", "c", { endSec: T - 5 })), // due in the store, deleted in the overlay
+    put(lease("10.0.0.4", "d", { endSec: T + 5 })), // not due
+    put(lease("10.0.0.5", "e", { endSec: T - 5, state: "released" })), // not a due state
+    put(lease("10.0.0.6", "", { endSec: T, state: "abandoned" })), // probation over
+  ]);
+  const v = new PendingView(store);
+  v.add([
+    put(lease("10.0.0.2", "b", { endSec: T + 3600 })),
+    del("10.0.0.3"),
+    put(lease("10.0.0.7", "g", { endSec: T - 1 })),
+  ]);
+  const due = (n: number) => v.dueForReclaim(T, n).map((l) => l.ip).sort((x, y) => x - y);
+  deepEqual(due(10), [ip("10.0.0.1"), ip("10.0.0.6"), ip("10.0.0.7")]);
+  equal(due(2).length, 2);
+  deepEqual(store.dueForReclaim(T, 10).map((l) => l.ip).sort((x, y) => x - y), [
+    ip("10.0.0.1"),
+    ip("10.0.0.2"),
+    ip("10.0.0.3"),
+    ip("10.0.0.6"),
+  ]);
+});

@@ -128,6 +128,9 @@ export class SqliteLeaseStore implements LeaseStore {
   meta(key: string): string | undefined {
     return this.#index.meta(key);
   }
+  dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
+    return this.#index.dueForReclaim(nowSec, limit);
+  }
   countByState(subnetId: number): Readonly<Record<BindingState, number>> {
     return this.#index.countByState(subnetId);
   }

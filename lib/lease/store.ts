@@ -26,6 +26,12 @@ export interface LeaseView {
   heldFor(clientKey: string): Ipv4 | undefined;
   /** Every stored record, in address order. */
   all(): Iterable<Lease>;
+  /**
+   * Up to limit records due for the reclaim sweep (dhcp/reclaim.ts): "active" or "abandoned"
+   * with endSec at or before nowSec. Found without materialising the others: the sweep runs
+   * every 10 s over stores of 100,000s of leases, on the packet path's thread.
+   */
+  dueForReclaim(nowSec: number, limit: number): readonly Lease[];
   /** Number of stored records. */
   size(): number;
   /** Stored durable metadata value. */

@@ -164,6 +164,9 @@ export class PipelineStore implements LeaseStore {
   meta(key: string): string | undefined {
     return this.pipeline.view.meta(key);
   }
+  dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
+    return this.pipeline.view.dueForReclaim(nowSec, limit);
+  }
   countByState(subnetId: number) {
     return this.pipeline.store.countByState(subnetId);
   }
