@@ -189,6 +189,7 @@ function counting(view: LeaseView): LeaseView & { gets: number } {
     meta: (k: string) => view.meta(k),
     countByState: (s: number) => view.countByState(s),
     dueForReclaim: (t: number, n: number) => view.dueForReclaim(t, n),
+    forEachState: (fn: Parameters<LeaseView["forEachState"]>[0]) => view.forEachState(fn),
   };
   return counter;
 }

@@ -101,17 +101,39 @@ function msgType(value: number): Uint8Array {
   return MSG_TYPE_VALUES[value] ?? Uint8Array.of(value);
 }
 
+interface MergedOptions {
+  readonly config: HandleContext["config"];
+  readonly subnet: SubnetConfig;
+  readonly pool: PoolConfig | undefined;
+  readonly values: ReadonlyMap<number, Uint8Array>;
+  /** values' codes in ascending order. */
+  readonly codes: readonly number[];
+}
+
+/**
+ * Merged options per most specific level (reservation, else pool, else subnet): a reservation
+ * has one address and so one pool, a pool one subnet. Config objects are immutable and a
+ * reload makes new ones, so an entry is valid while its config is the one in use.
+ */
+const mergedCache = new WeakMap<object, MergedOptions>();
+
 /** Configured options, later levels overriding earlier: global < subnet < pool < reservation. */
 function mergedOptions(
   ctx: HandleContext,
-  subnet: SubnetConfig | undefined,
+  subnet: SubnetConfig,
   pool: PoolConfig | undefined,
   reservation: ReservationConfig | undefined,
-): Map<number, Uint8Array> {
+): MergedOptions {
+  const key: object = reservation ?? pool ?? subnet;
+  const cached = mergedCache.get(key);
+  if (
+    cached !== undefined && cached.config === ctx.config && cached.subnet === subnet &&
+    cached.pool === pool
+  ) return cached;
   const merged = new Map<number, Uint8Array>();
   const layers: (OptionBag | undefined)[] = [
     ctx.config.options,
-    subnet?.options,
+    subnet.options,
     pool?.options,
     reservation?.options,
   ];
@@ -121,7 +143,15 @@ function mergedOptions(
   if (reservation?.hostname !== undefined && !merged.has(OPT.hostName)) {
     merged.set(OPT.hostName, new TextEncoder().encode(reservation.hostname));
   }
-  return merged;
+  const entry = {
+    config: ctx.config,
+    subnet,
+    pool,
+    values: merged,
+    codes: [...merged.keys()].sort((a, b) => a - b),
+  };
+  mergedCache.set(key, entry);
+  return entry;
 }
 
 /** RFC 6842 (61), RFC 3046 §2.2 (82, unchanged) and RFC 3011 §3 (118) echoes. */
@@ -192,13 +222,14 @@ export function buildOfferOrAck(req: DhcpRequest, ctx: HandleContext, r: OfferOr
   const merged = mergedOptions(ctx, r.subnet, r.pool, r.reservation);
   out.set(
     OPT.subnetMask,
-    merged.get(OPT.subnetMask) ?? u32(maskOf(r.subnet.cidr.prefixLen)),
+    merged.values.get(OPT.subnetMask) ?? u32(maskOf(r.subnet.cidr.prefixLen)),
   );
-  const codes = [...merged.keys()].sort((a, b) => a - b);
-  for (const code of codes) {
+  for (const code of merged.codes) {
     if (code === OPT.subnetMask) continue;
     // RFC 2131 §4.3.1: other options only when the client asked for them.
-    if (ALWAYS_SENT.has(code) || wanted.has(code)) out.set(code, merged.get(code) as Uint8Array);
+    if (ALWAYS_SENT.has(code) || wanted.has(code)) {
+      out.set(code, merged.values.get(code) as Uint8Array);
+    }
   }
   echoes(req, out);
   const p = req.packet;

@@ -121,6 +121,9 @@ export type FailoverDecodeResult =
   | { readonly ok: true; readonly msg: FailoverMessage; readonly consumed: number }
   | { readonly ok: false; readonly error: FailoverDecodeError; readonly consumed?: number };
 
+/** Octets of an HMAC-SHA-256 digest, the one digest type we send (§11.1 type 2). */
+const HMAC_SHA256_LEN = 32;
+
 /** A digest over a whole message: `(data) => digest` (hmac_sha256.ts hmacSha256With). */
 export type DigestFn = (data: Uint8Array) => Uint8Array;
 
@@ -230,7 +233,7 @@ export function encodeFailover(msg: FailoverMessage, opts: CodecOptions = {}): U
   writeBody(w, msg);
   let digestAt = -1;
   if (opts.digest !== undefined) {
-    const size = opts.digest(new Uint8Array()).length;
+    const size = HMAC_SHA256_LEN;
     digestAt = w.length + 5;
     w.option(FO.messageDigest, new Uint8Array(1 + size).fill(DIGEST_TYPE_HMAC_SHA256, 0, 1));
   }

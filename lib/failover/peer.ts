@@ -11,7 +11,7 @@ import type { LeaseStore } from "../lease/store.ts";
 import type { Clock, TimerHandle } from "../platform/clock.ts";
 import type { EventLog } from "../platform/log.ts";
 import type { PeerNetwork } from "../platform/peer_link.ts";
-import type { FailoverMessage } from "./messages.ts";
+import type { DigestFn, FailoverMessage } from "./messages.ts";
 import { PeerConnection } from "./peer_connection.ts";
 import { hmacSha256With } from "./hmac_sha256.ts";
 import {
@@ -56,6 +56,8 @@ export interface PeerDeps {
   readonly fingerprint: string;
   /** Called after every state change, so the DHCP core's scope follows. */
   readonly onStateChange?: (s: FailoverSnapshot) => void;
+  /** The message digest for a shared secret (§11.1); default: the pure HMAC-SHA-256. */
+  readonly digestWith?: (secret: string) => DigestFn;
 }
 
 export class FailoverPeer {
@@ -79,7 +81,7 @@ export class FailoverPeer {
       net: deps.net,
       log: deps.log,
       metrics: deps.metrics,
-      digest: hmacSha256With(deps.fo.sharedSecret),
+      digest: (deps.digestWith ?? hmacSha256With)(deps.fo.sharedSecret),
       nowSec: () => this.#nowSec(),
       attached: () => {
         if (this.#snap.role === "primary") {

@@ -180,6 +180,11 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   /** A snapshot, not a live view. */
+  forEachState(fn: (ip: Ipv4, subnetId: number, state: BindingState) => void): void {
+    const t = this.#table;
+    t.forEachSlot((slot) => fn(t.ipAt(slot), t.subnetAt(slot), t.stateAt(slot)));
+  }
+
   dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
     return this.#table.dueForReclaim(nowSec, limit);
   }

@@ -133,6 +133,14 @@ export class PendingView implements LeaseView {
     return this.#meta.get(key) ?? this.base.meta(key);
   }
 
+  forEachState(fn: (ip: Ipv4, subnetId: number, state: BindingState) => void): void {
+    const overlay = this.#leases;
+    this.base.forEachState((ip, subnetId, state) => {
+      if (!overlay.has(ip)) fn(ip, subnetId, state);
+    });
+    for (const [ip, l] of overlay) if (l !== null) fn(ip, l.subnetId, l.state);
+  }
+
   /** The base's due records as this overlay changes them, and the overlay's own. */
   dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
     const due = (l: Lease) =>

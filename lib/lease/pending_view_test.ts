@@ -71,3 +71,21 @@ Deno.test("PendingView.dueForReclaim: the overlay's renewals and deletes win, it
     ip("10.0.0.6"),
   ]);
 });
+
+Deno.test("PendingView.forEachState: the overlay's puts and deletes win over the store", () => {
+  const store = new MemoryLeaseStore();
+  store.apply([
+    put(lease("10.0.0.1", "a")),
+    put(lease("10.0.0.2", "b")),
+    put(lease("10.0.0.3", "c")),
+  ]);
+  const v = new PendingView(store);
+  v.add([
+    put(lease("10.0.0.2", "b", { state: "released" })),
+    del("10.0.0.3"),
+    put(lease("10.0.0.4", "d")),
+  ]);
+  const seen: string[] = [];
+  v.forEachState((a, subnetId, state) => seen.push(`${a - ip("10.0.0.0")}/${subnetId}/${state}`));
+  deepEqual(seen.sort(), ["1/1/active", "2/1/released", "4/1/active"]);
+});

@@ -128,6 +128,9 @@ export class SqliteLeaseStore implements LeaseStore {
   meta(key: string): string | undefined {
     return this.#index.meta(key);
   }
+  forEachState(fn: (ip: Ipv4, subnetId: number, state: BindingState) => void): void {
+    this.#index.forEachState(fn);
+  }
   dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
     return this.#index.dueForReclaim(nowSec, limit);
   }

@@ -32,6 +32,11 @@ export interface LeaseView {
    * every 10 s over stores of 100,000s of leases, on the packet path's thread.
    */
   dueForReclaim(nowSec: number, limit: number): readonly Lease[];
+  /**
+   * Calls fn with the address, subnet id and state of every record, in no particular order and
+   * without a Lease object each (/status counts over 100,000s of leases).
+   */
+  forEachState(fn: (ip: Ipv4, subnetId: number, state: BindingState) => void): void;
   /** Number of stored records. */
   size(): number;
   /** Stored durable metadata value. */

@@ -12,7 +12,7 @@
  * ACK, a BNDACK) waits for the promise of the group its changes joined.
  */
 import type { Ipv4 } from "../wire/ipv4.ts";
-import type { Lease } from "./lease.ts";
+import type { BindingState, Lease } from "./lease.ts";
 import type { LeaseOp } from "./ops.ts";
 import { PendingView } from "./pending_view.ts";
 import { type LeaseStore, type LeaseView, StoreError } from "./store.ts";
@@ -163,6 +163,9 @@ export class PipelineStore implements LeaseStore {
   }
   meta(key: string): string | undefined {
     return this.pipeline.view.meta(key);
+  }
+  forEachState(fn: (ip: Ipv4, subnetId: number, state: BindingState) => void): void {
+    this.pipeline.view.forEachState(fn);
   }
   dueForReclaim(nowSec: number, limit: number): readonly Lease[] {
     return this.pipeline.view.dueForReclaim(nowSec, limit);

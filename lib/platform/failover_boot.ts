@@ -2,6 +2,7 @@
  * Composes the failover peer for a primary or secondary box: the TCP network, the peer, the
  * serving scope the DHCP core follows, and the /status, /readyz and /metrics parts.
  */
+import { nativeHmacSha256With } from "./hmac_native.ts";
 import type { Config, FailoverConfig } from "../config/config.ts";
 import type { LeaseStore } from "../lease/store.ts";
 import type { Registry } from "../http/metrics.ts";
@@ -65,6 +66,7 @@ export function composeFailover(
     metrics,
     fingerprint,
     onStateChange: () => (scope = undefined),
+    digestWith: nativeHmacSha256With,
   });
   // A partner that is connected but not answering its clients: their secs keep rising past
   // load_balance_max_secs, so this box answers them (serving.ts) and notes it here.
@@ -152,11 +154,11 @@ export function composeFailover(
     if (counted !== undefined && now - counted.atMs < POOL_COUNT_MS) return counted;
     let free = owned.free, backup = owned.backup;
     const sc = current();
-    for (const l of store.all()) {
-      if (l.state === "free" || l.state === "backup") continue; // still available
-      if (sc.defaultState(l.ip, l.subnetId) === "backup") backup--;
+    store.forEachState((ip, subnetId, state) => {
+      if (state === "free" || state === "backup") return; // still available
+      if (sc.defaultState(ip, subnetId) === "backup") backup--;
       else free--;
-    }
+    });
     counted = { atMs: now, free: Math.max(0, free), backup: Math.max(0, backup) };
     return counted;
   };
