@@ -183,6 +183,7 @@ function counting(view: LeaseView): LeaseView & { gets: number } {
     },
     byClient: (k: string) => view.byClient(k),
     hold: (a: Ipv4) => view.hold(a),
+    stateOf: (a: Ipv4) => view.stateOf(a),
     heldFor: (k: string) => view.heldFor(k),
     all: () => view.all(),
     size: () => view.size(),

@@ -15,7 +15,7 @@ const NOW = 1_800_000_000;
 
 function leases(map: Map<number, Lease>, holds = new Set<number>()) {
   return {
-    get: (ip: Ipv4) => map.get(ip),
+    stateOf: (ip: Ipv4) => map.get(ip)?.state,
     hold: (ip: Ipv4): Hold | undefined =>
       holds.has(ip) ? { ip, clientKey: "x", untilSec: NOW + 10 } : undefined,
   };

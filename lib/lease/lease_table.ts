@@ -132,6 +132,11 @@ export class LeaseTable {
     return slot < 0 ? undefined : this.#lease(slot, ip);
   }
 
+  stateOf(ip: Ipv4): BindingState | undefined {
+    const slot = this.#byIp.get(ip);
+    return slot < 0 ? undefined : this.stateAt(slot);
+  }
+
   ipAt(slot: number): Ipv4 {
     return this.#ip[slot] as Ipv4;
   }

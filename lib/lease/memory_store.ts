@@ -146,6 +146,10 @@ export class MemoryLeaseStore implements LeaseStore {
     return slots.map((slot) => t.lease(slot));
   }
 
+  stateOf(ip: Ipv4): BindingState | undefined {
+    return this.#table.stateOf(ip);
+  }
+
   hold(ip: Ipv4): Hold | undefined {
     return this.#holds.get(ip);
   }

@@ -98,6 +98,12 @@ export class PendingView implements LeaseView {
     return out;
   }
 
+  stateOf(ip: Ipv4): BindingState | undefined {
+    const p = this.#leases.get(ip);
+    if (p !== undefined) return p?.state;
+    return this.base.stateOf(ip);
+  }
+
   hold(ip: Ipv4): Hold | undefined {
     const h = this.#holds.get(ip);
     if (h !== undefined) return h ?? undefined;

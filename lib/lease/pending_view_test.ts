@@ -88,4 +88,7 @@ Deno.test("PendingView.forEachState: the overlay's puts and deletes win over the
   const seen: string[] = [];
   v.forEachState((a, subnetId, state) => seen.push(`${a - ip("10.0.0.0")}/${subnetId}/${state}`));
   deepEqual(seen.sort(), ["1/1/active", "2/1/released", "4/1/active"]);
+  const states = [1, 2, 3, 4, 5].map((n) => v.stateOf(ip(`10.0.0.${n}`)));
+  deepEqual(states, ["active", "released", undefined, "active", undefined]);
+  equal(store.stateOf(ip("10.0.0.3")), "active");
 });

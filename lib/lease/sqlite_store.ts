@@ -113,6 +113,9 @@ export class SqliteLeaseStore implements LeaseStore {
   byClient(clientKey: string): readonly Lease[] {
     return this.#index.byClient(clientKey);
   }
+  stateOf(ip: Ipv4): BindingState | undefined {
+    return this.#index.stateOf(ip);
+  }
   hold(ip: Ipv4): Hold | undefined {
     return this.#index.hold(ip);
   }

@@ -15,6 +15,8 @@ export interface Hold {
 export interface LeaseView {
   /** The stored record for an address, if any. */
   get(ip: Ipv4): Lease | undefined;
+  /** The state of the stored record for an address, without building the record. */
+  stateOf(ip: Ipv4): BindingState | undefined;
   /** Records whose clientKey equals key (any state), most recently changed first. */
   byClient(clientKey: string): readonly Lease[];
   /** The current offer hold on an address, if any (expired holds may be returned; check time). */

@@ -149,6 +149,9 @@ export class PipelineStore implements LeaseStore {
   byClient(clientKey: string): readonly Lease[] {
     return this.pipeline.view.byClient(clientKey);
   }
+  stateOf(ip: Ipv4): BindingState | undefined {
+    return this.pipeline.view.stateOf(ip);
+  }
   hold(ip: Ipv4) {
     return this.pipeline.view.hold(ip);
   }
