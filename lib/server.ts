@@ -67,10 +67,9 @@ export class DhcpServer {
   #reclaimTimer: { cancel(): void } | undefined;
   /** Next-fit scan positions per subnet (HandleContext.poolCursor). */
   readonly #poolCursor = new Map<number, number>();
-  /** Committed replies waiting for their burst (#pace), from #pacedHead on. */
+  /** Replies waiting for their burst (#pace), from #pacedHead on; empty when none wait. */
   #paced: Pending[] = [];
   #pacedHead = 0;
-  #pacing = false;
   #pacedAtMs = 0;
   readonly #logLimiter = new Map<string, { windowStartMs: number; n: number }>();
 
@@ -214,29 +213,24 @@ export class DhcpServer {
    */
   #pace(list: readonly Pending[]): void {
     if (list.length === 0) return;
+    const running = this.#paced.length > 0; // a burst timer is pending
     for (const p of list) this.#paced.push(p);
-    if (this.#pacing) return;
+    if (running) return;
     // A new run starts with one burst's allowance, however long the socket was idle.
     this.#pacedAtMs = performance.now() - REPLY_GAP_MS;
     this.#paceBurst();
   }
 
   #paceBurst(): void {
-    if (this.#stopped) {
-      this.#paced = [];
-      this.#pacedHead = 0;
-      this.#pacing = false;
-      return;
-    }
     const now = performance.now();
     const earned = Math.floor((now - this.#pacedAtMs) / REPLY_GAP_MS) * REPLY_BURST;
-    const allowance = Math.max(REPLY_BURST, earned);
-    const end = Math.min(this.#pacedHead + allowance, this.#paced.length);
-    void this.#sendAll(this.#paced.slice(this.#pacedHead, end));
+    const end = this.#stopped
+      ? this.#pacedHead
+      : Math.min(this.#pacedHead + Math.max(REPLY_BURST, earned), this.#paced.length);
+    if (end > this.#pacedHead) void this.#sendAll(this.#paced.slice(this.#pacedHead, end));
     this.#pacedHead = end;
     this.#pacedAtMs = now;
-    this.#pacing = end < this.#paced.length;
-    if (this.#pacing) {
+    if (!this.#stopped && end < this.#paced.length) {
       setTimeout(() => this.#paceBurst(), REPLY_GAP_MS);
     } else {
       this.#paced = [];

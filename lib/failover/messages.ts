@@ -233,9 +233,9 @@ export function encodeFailover(msg: FailoverMessage, opts: CodecOptions = {}): U
   writeBody(w, msg);
   let digestAt = -1;
   if (opts.digest !== undefined) {
-    const size = HMAC_SHA256_LEN;
     digestAt = w.length + 5;
-    w.option(FO.messageDigest, new Uint8Array(1 + size).fill(DIGEST_TYPE_HMAC_SHA256, 0, 1));
+    const placeholder = new Uint8Array(1 + HMAC_SHA256_LEN).fill(DIGEST_TYPE_HMAC_SHA256, 0, 1);
+    w.option(FO.messageDigest, placeholder);
   }
   const out = w.finish();
   if (out.length > MAX_MESSAGE_LEN) {

@@ -65,7 +65,7 @@ export function planPoolBalance(
           // An address on offer is about to be leased: neither side's to count or move.
           if (leases.hold(ip) !== undefined) continue;
           // The state only, not the record: this runs over every pool address on the packet
-          // thread (a Lease object each cost ~100 ms over a 262k-address pool).
+          // thread, and building a Lease per address would allocate one object per record.
           const state = leases.stateOf(ip);
           const owner = state === undefined
             ? defaultOwnerOf(ip, subnet.pools, share)

@@ -183,7 +183,6 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.#meta.get(key);
   }
 
-  /** A snapshot, not a live view. */
   forEachState(fn: (ip: Ipv4, subnetId: number, state: BindingState) => void): void {
     const t = this.#table;
     t.forEachSlot((slot) => fn(t.ipAt(slot), t.subnetAt(slot), t.stateAt(slot)));
@@ -193,6 +192,7 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.#table.dueForReclaim(nowSec, limit);
   }
 
+  /** A snapshot, not a live view. */
   countByState(subnetId: number): Readonly<Record<BindingState, number>> {
     const c = this.#counts.get(subnetId);
     return c === undefined ? zeroCounts() : { ...c };
