@@ -166,7 +166,15 @@ export class DhcpServer {
         continue;
       }
       const decided = this.#d.prepareOps?.(decision.ops, view, scope, nowSec) ?? decision.ops;
-      done = pipeline.add(decided, 1);
+      try {
+        done = pipeline.add(decided, 1);
+      } catch (e) {
+        // A decision that breaks the binding-status rules is a bug: nothing of it is stored
+        // and its reply is not sent (the client retries), the server keeps serving.
+        metrics.drops.inc({ reason: "illegal-move" });
+        this.#limitedLog("lease.illegal_move", { xid: packet.xid, error: String(e) });
+        continue;
+      }
       let durable = false;
       for (const op of decided) {
         ops.push(op);

@@ -240,7 +240,7 @@ Deno.test("a full pool reclaims another client's expired address, the oldest fir
   assertEquals(d.address, a!.address);
 });
 
-Deno.test("DECLINE: the address is abandoned for the probation period, then reusable", () => {
+Deno.test("DECLINE: the address is abandoned for the probation period, then reusable after the sweep", () => {
   const server = new TestServer(smallPool("10.0.0.100", "10.0.0.100"));
   const a = new TestClient(server, { mac: mac(1) });
   a.doDora();
@@ -251,6 +251,9 @@ Deno.test("DECLINE: the address is abandoned for the probation period, then reus
   assertEquals([rec.state, rec.endSec, rec.clientKey], ["abandoned", server.nowSec + 3600, ""]);
   assertEquals(a.discover(), { kind: "drop", reason: "no-free-address" });
   server.advance(3600);
+  // Probation over, but the address returns to the pool through the sweep only.
+  assertEquals(a.discover(), { kind: "drop", reason: "no-free-address" });
+  server.sweep();
   assertEquals(replyOf(a.discover()).reply.yiaddr, bad);
   // A DECLINE for an address that is not the sender's is ignored.
   a.doDora();

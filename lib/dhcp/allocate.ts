@@ -144,15 +144,17 @@ function verdict(
     return scope.mayAllocate(state, undefined, nowSec) ? { ok: true, existing: rec } : no("scope");
   }
   const own = rec.clientKey !== "" && rec.clientKey === client.clientKey;
+  // The client's own binding, even just past its end: nothing has told the partner it ended
+  // yet (the sweep has not made it EXPIRED), so it may have it back (draft-12 §5.11 EXPIRED).
+  if (own && rec.state === "active") return { ok: true, existing: rec };
   const state = effectiveState(rec, nowSec);
-  if (own && state === "active") return { ok: true, existing: rec };
   if (state === "active") return no("bound-to-other");
-  if (state === "abandoned") {
-    // RFC 2131 §3.1 step 5: a declined address stays out of use for the probation period.
-    if (rec.endSec > nowSec) return no("abandoned");
-    const fresh = scope.defaultState(ip, subnet.id);
-    return scope.mayAllocate(fresh, undefined, nowSec) ? { ok: true, existing: rec } : no("scope");
-  }
+  // RFC 2131 §3.1 step 5: a declined address stays out of use for the probation period, and
+  // until the sweep has returned it to its pool (through RESET on a failover pair, Figure
+  // 5.11-1 note 3), so no decision ever moves ABANDONED straight to ACTIVE.
+  if (state === "abandoned") return no("abandoned");
+  // Another client's ended binding (EXPIRED/RELEASED/RESET, or ACTIVE past its end and not yet
+  // swept): the scope decides (failover: not before the partner acked the end, §5.2.2).
   return scope.mayAllocate(state, rec, nowSec) ? { ok: true, existing: rec } : no("scope");
 }
 

@@ -101,7 +101,7 @@ Deno.test("addressVerdict: the refusals", () => {
   assertEquals(v("10.0.0.50"), "reserved-for-other");
   assertEquals(v("10.0.0.102"), "bound-to-other");
   assertEquals(v("10.0.0.103"), "abandoned");
-  assertEquals(v("10.0.0.104"), "ok", "probation over");
+  assertEquals(v("10.0.0.104"), "abandoned", "probation over, not yet swept back");
   assertEquals(v("10.0.0.106"), "held-by-other");
   assertEquals(v("10.0.0.107"), "ok", "hold lapsed");
   assertEquals(v("10.0.0.108"), "ok");

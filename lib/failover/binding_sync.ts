@@ -16,6 +16,8 @@ import { bindingFromLease, judgeBinding } from "./lease_sync.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
 import type { FailoverRole } from "./snapshot.ts";
 import { UpdateQueue } from "./update_queue.ts";
+import { ownerStateOf } from "./serving.ts";
+import { endsOnAck } from "../lease/transitions.ts";
 
 const BINDINGS_PER_MESSAGE = 64;
 /** BNDACKs are recorded in one transaction per this interval, not an fsync per BNDACK. */
@@ -50,8 +52,8 @@ export class BindingSync {
   readonly #queue = new UpdateQueue();
   /** ip -> seq of the version last sent in a BNDUPD. */
   readonly #sentSeq = new Map<Ipv4, number>();
-  /** ip -> seq acknowledged by the partner, not yet recorded in the store. */
-  readonly #acked = new Map<Ipv4, number>();
+  /** ip -> seq acknowledged (or rejected) by the partner, not yet recorded in the store. */
+  readonly #acked = new Map<Ipv4, { seq: number; rejected: boolean }>();
   #ackTimer: TimerHandle | undefined;
   #partnerMaxUnacked = 1;
   /** xid of the partner's UPDREQ/UPDREQALL we answer with UPDDONE when the queue drains. */
@@ -120,7 +122,7 @@ export class BindingSync {
         this.#h.skewSec(),
       );
       if (v.accept) {
-        ops.push({ kind: "put", lease: v.lease });
+        ops.push({ kind: "put", lease: v.lease, by: "partner" });
         acks.push({ ip: b.ip });
       } else {
         this.#h.metrics.bindingsRejected.inc({ reason: String(v.rejectReason) });
@@ -163,7 +165,7 @@ export class BindingSync {
           reason: r.rejectReason ?? 0,
         });
       }
-      this.#acked.set(ip, l.seq);
+      this.#acked.set(ip, { seq: l.seq, rejected: r !== undefined });
     }
     // Recording acks is lazy: one transaction per ACK_WRITE_DELAY_MS instead of an fsync per
     // BNDACK. Losing it in a crash is safe: the binding stays pendingUpdate and is sent again.
@@ -176,7 +178,7 @@ export class BindingSync {
   writeAcks(): void {
     this.#ackTimer = undefined;
     const ops: LeaseOp[] = [];
-    for (const [ip, seq] of this.#acked) {
+    for (const [ip, { seq, rejected }] of this.#acked) {
       // A newer change decided but not committed yet: it goes out in its own BNDUPD; recording
       // this ack on the old version would overwrite the new one.
       if (this.#h.store.pending?.(ip) === true) continue;
@@ -184,10 +186,17 @@ export class BindingSync {
       if (l === undefined || l.seq !== seq) continue;
       // §7.1.5: the potential expiration sent is now acknowledged.
       const potential = Math.max(l.potentialEndSec, l.endSec);
+      // §5.11 "Comm w/ Partner": an acked EXPIRED/RELEASED/RESET becomes available to its
+      // owner, the same state the partner stored on accepting it (lease_sync.ts judgeBinding).
+      // A rejected update changes nothing here: the partner holds newer information and
+      // sends it (§7.1.3); an ended address stays out of use until then.
+      const state = endsOnAck(l.state) && !rejected ? this.#ownerState(l) : l.state;
       ops.push({
         kind: "put",
         lease: {
           ...l,
+          state,
+          ...(state === l.state ? {} : { startSec: this.#h.nowSec() }),
           pendingUpdate: false,
           ackedPotentialEndSec: Math.max(l.ackedPotentialEndSec, potential),
         },
@@ -199,6 +208,11 @@ export class BindingSync {
       // Still pendingUpdate on disk: they are sent again after a restart. Nothing is lost.
       this.#h.log.warn("failover.ack_record_failed", { error: String(e), leases: ops.length });
     });
+  }
+
+  #ownerState(l: Lease): "free" | "backup" {
+    const fo = this.#h.config.failover;
+    return fo === undefined ? "free" : ownerStateOf(l.ip, l.subnetId, this.#h.config.subnets, fo);
   }
 
   /** Sends queued binding updates within the max-unacked window; UPDDONE when drained. */

@@ -10,6 +10,7 @@ import type { ServingScope } from "../dhcp/scope.ts";
 import { potentialEndToSendSec } from "./mclt.ts";
 import { emptyLease } from "../lease/lease.ts";
 import { bndupdRule, stateAfterAcceptedBndupd } from "../lease/transitions.ts";
+import { ownerStateOf } from "./serving.ts";
 import type { Config } from "../config/config.ts";
 import { cidrContains, type Ipv4 } from "../wire/ipv4.ts";
 import { fromHex, toHex } from "../wire/bytes.ts";
@@ -109,14 +110,18 @@ export function judgeBinding(
     }
     if (!ok) return { accept: false, rejectReason: reason, message: `rule ${rule}` };
   }
-  const state = stateAfterAcceptedBndupd(b.status);
+  const fo = config.failover;
+  const owner = fo === undefined ? "free" : ownerStateOf(b.ip, subnetId, config.subnets, fo);
+  const state = stateAfterAcceptedBndupd(b.status, owner);
   const base = held ?? emptyLease(b.ip, subnetId, state, nowSec);
   const potential = t(b.potentialEndSec);
   const lease: Lease = {
     ...base,
     subnetId,
     state,
-    clientKey: state === "free" || state === "backup" ? "" : key,
+    // An address made available by EXPIRED/RELEASED keeps its last client (§5.11: client
+    // identification SHOULD appear), so that client can have it back (RFC 2131 §4.3.1).
+    clientKey: b.status === "free" || b.status === "backup" ? "" : key,
     hwType: b.hardware?.htype ?? 0,
     hwAddr: b.hardware === undefined ? "" : toHex(b.hardware.addr),
     clientId: b.clientId === undefined ? "" : toHex(b.clientId),
@@ -168,7 +173,9 @@ export function markForPartner(
     if (op.kind === "delete") {
       const held = view.get(op.ip);
       if (held === undefined) return op;
-      const state = scope.defaultState(op.ip, held.subnetId);
+      // ABANDONED leaves only through RESET (Figure 5.11-1 note 3), which the partner acks
+      // like EXPIRED; anything else goes back to its owner's state.
+      const state = held.state === "abandoned" ? "reset" : scope.defaultState(op.ip, held.subnetId);
       return {
         kind: "put",
         lease: { ...emptyLease(op.ip, held.subnetId, state, nowSec), pendingUpdate: true },

@@ -21,16 +21,17 @@ export interface LeaseTimes {
 }
 
 /**
- * Latest lease end a server may promise a client now (§5.2.1 "actual < acked potential +
- * MCLT", widened by §7.1.5 to max(received, acked) + MCLT, and never less than now + MCLT:
- * a new lease gets at most the MCLT, Figure 5.2.1-1).
+ * Latest lease end a server may promise a client now: §5.2.1 "actual lease interval <
+ * acknowledged potential lease interval + MCLT", widened by §7.1.5 to MCLT beyond max(received,
+ * acked) potential expiration, and a binding the partner knows nothing of (acked 0) gets the
+ * MCLT from now (Figure 5.2.1-1, §7.1.5 "only be able to renew the client for the MCLT").
  *
- * - NORMAL, RECOVER-DONE: MCLT beyond max(now, acked/received potential) (§9.8.3).
- * - COMMUNICATIONS-INTERRUPTED, RESOLUTION-INTERRUPTED, CONFLICT-DONE: also beyond the
- *   lease-expiration-time already given (§9.9.2, §9.11.2; §9.12.2 "similar to CI").
- * - PARTNER-DOWN: §9.4.2 lets a server drop the restriction at the cost of losing protection
- *   against its own storage loss; Tandem keeps it (same rule as COMMUNICATIONS-INTERRUPTED).
- * - States that serve nobody: now (no lease may be promised).
+ * The same in every state that serves (§9.8.3, §9.9.2, §9.11.2, §9.12.2; in PARTNER-DOWN §9.4.2
+ * lets a server drop it at the cost of its own storage-loss protection: Tandem keeps it). The
+ * lease end already given is deliberately NOT part of the max: counting it let every renewal
+ * outside NORMAL add another MCLT (a client renewing every few minutes ran hours past acked +
+ * MCLT, outlasting the partner's PARTNER-DOWN wait, which counts from what it acked).
+ * States that serve nobody: now (no lease may be promised).
  */
 export function leaseEndCapSec(
   state: ServerState,
@@ -38,16 +39,14 @@ export function leaseEndCapSec(
   nowSec: number,
   mcltSec: number,
 ): number {
-  const acked = lease?.ackedPotentialEndSec ?? 0;
   switch (state) {
     case "normal":
     case "recover-done":
-      return Math.max(nowSec, acked) + mcltSec;
     case "communications-interrupted":
     case "resolution-interrupted":
     case "conflict-done":
     case "partner-down":
-      return Math.max(nowSec, acked, lease?.endSec ?? 0) + mcltSec;
+      return Math.max(nowSec, lease?.ackedPotentialEndSec ?? 0) + mcltSec;
     default:
       return nowSec;
   }
@@ -101,22 +100,4 @@ export function partnerDownReuseSec(
 ): number {
   const known = Math.max(lease.endSec, lease.potentialEndSec, lease.ackedPotentialEndSec);
   return Math.max(partnerDownSec, known) + mcltSec;
-}
-
-/**
- * Whether an EXPIRED/RELEASED/RESET address may be given to another client (§5.2.2): outside
- * PARTNER-DOWN only once the partner has acked the change (pendingUpdate false); in
- * PARTNER-DOWN only after partnerDownReuseSec.
- */
-export function mayReallocateSec(
-  state: ServerState,
-  lease: LeaseTimes & { readonly pendingUpdate: boolean },
-  nowSec: number,
-  mcltSec: number,
-  partnerDownSec: number | null,
-): boolean {
-  if (state === "partner-down") {
-    return nowSec >= partnerDownReuseSec(lease, partnerDownSec ?? nowSec, mcltSec);
-  }
-  return !lease.pendingUpdate;
 }

@@ -1,7 +1,6 @@
 import {
   capLeaseEndSec,
   leaseEndCapSec,
-  mayReallocateSec,
   partnerDownReuseSec,
   partnerPoolUsableSec,
   potentialEndToSendSec,
@@ -26,20 +25,32 @@ Deno.test("§5.2.1 Figure 5.2.1-1: a new lease gets the MCLT, the renewal the de
   assertEquals(potentialEndToSendSec(t1, t1 + 3 * DAY, 3 * DAY), t1 + 4.5 * DAY);
 });
 
-Deno.test("cap never exceeds acked + MCLT in NORMAL; CI also counts the lease end", () => {
+Deno.test("cap is MCLT past max(now, acked) in every serving state, whatever was given", () => {
   const lease = {
     endSec: NOW + 5000,
     potentialEndSec: NOW + 9000,
     ackedPotentialEndSec: NOW + 100,
   };
-  assertEquals(leaseEndCapSec("normal", lease, NOW, MCLT), NOW + 100 + MCLT);
-  assertEquals(leaseEndCapSec("communications-interrupted", lease, NOW, MCLT), NOW + 5000 + MCLT);
-  assertEquals(leaseEndCapSec("partner-down", lease, NOW, MCLT), NOW + 5000 + MCLT);
+  for (const s of ["normal", "communications-interrupted", "partner-down"] as const) {
+    assertEquals(leaseEndCapSec(s, lease, NOW, MCLT), NOW + 100 + MCLT, s);
+  }
   for (const s of ["startup", "recover", "recover-wait", "potential-conflict", "paused"] as const) {
     assertEquals(capLeaseEndSec(s, lease, NOW + DAY, NOW, MCLT), NOW);
   }
   // Shorter desired times pass unchanged.
   assertEquals(capLeaseEndSec("normal", lease, NOW + 60, NOW, MCLT), NOW + 60);
+});
+
+Deno.test("§5.2.1: renewals outside NORMAL do not ratchet the end past acked + MCLT", () => {
+  // Acked potential P; the client renews every 5 minutes in COMMUNICATIONS-INTERRUPTED,
+  // each time asking for a day. Every end stays within MCLT of max(now, P).
+  const P = NOW + 600;
+  let lease = { endSec: NOW + 600, potentialEndSec: P, ackedPotentialEndSec: P };
+  for (let t = NOW; t < NOW + 6 * 3600; t += 300) {
+    const end = capLeaseEndSec("communications-interrupted", lease, t + DAY, t, MCLT);
+    assert(end <= Math.max(t, P) + MCLT, `renewal at ${t - NOW}s ends ${end - P}s past P`);
+    lease = { ...lease, endSec: end };
+  }
 });
 
 Deno.test("potential expiration is never below the actual end", () => {
@@ -53,10 +64,4 @@ Deno.test("PARTNER-DOWN reuse waits MCLT past the latest known time and past PD 
   assertEquals(partnerDownReuseSec(old, pd, MCLT), NOW + MCLT, "the longer of: PD + MCLT");
   const live = { endSec: NOW + 100, potentialEndSec: NOW + 7000, ackedPotentialEndSec: NOW + 500 };
   assertEquals(partnerDownReuseSec(live, pd, MCLT), NOW + 7000 + MCLT);
-  const l = { ...live, pendingUpdate: false };
-  assert(!mayReallocateSec("partner-down", l, NOW + 7000, MCLT, pd));
-  assert(mayReallocateSec("partner-down", l, NOW + 7000 + MCLT, MCLT, pd));
-  // §5.2.2: elsewhere only the partner's ack matters.
-  assert(mayReallocateSec("normal", l, NOW, MCLT, null));
-  assert(!mayReallocateSec("normal", { ...l, pendingUpdate: true }, NOW, MCLT, null));
 });

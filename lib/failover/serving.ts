@@ -7,7 +7,7 @@ import type { ServingScope } from "../dhcp/scope.ts";
 import type { BindingState, Lease } from "../lease/lease.ts";
 import type { Ipv4 } from "../wire/ipv4.ts";
 import { bucketOf, type HashKeyMode, hbaFromSplit, hbaHasBucket } from "./hash.ts";
-import { capLeaseEndSec, mayReallocateSec, partnerPoolUsableSec } from "./mclt.ts";
+import { capLeaseEndSec, partnerDownReuseSec, partnerPoolUsableSec } from "./mclt.ts";
 import type { FailoverRole, FailoverSnapshot } from "./snapshot.ts";
 
 /**
@@ -47,6 +47,23 @@ export function defaultOwnerOf(
   return "primary";
 }
 
+/**
+ * THE ownership rule, from config alone, used on both boxes alike: by the DHCP core for
+ * unrecorded addresses (ServingScope.defaultState), and by binding sync for an address whose
+ * EXPIRED/RELEASED/RESET update was acknowledged ("Comm w/ Partner", §5.11): FREE when it is
+ * the primary's, BACKUP when it is in the secondary's share. So any acknowledged address has
+ * the same state, and so the same owner, on both boxes.
+ */
+export function ownerStateOf(
+  ip: Ipv4,
+  subnetId: number,
+  subnets: readonly SubnetConfig[],
+  cfg: FailoverConfig,
+): "free" | "backup" {
+  const pools = subnets.find((s) => s.id === subnetId)?.pools ?? [];
+  return defaultOwnerOf(ip, pools, secondaryShareOf(cfg)) === "secondary" ? "backup" : "free";
+}
+
 /** Whether address a comes before b in the pool's range order. */
 function rankBefore(pool: PoolConfig, a: Ipv4, b: Ipv4): boolean {
   const pos = (x: Ipv4) => pool.ranges.findIndex((r) => x >= r.start && x <= r.end);
@@ -74,7 +91,22 @@ export interface ServingOptions {
   readonly primaryHba?: Uint8Array;
 }
 
-const AVAILABLE: readonly BindingState[] = ["free", "backup", "expired", "released", "reset"];
+const AVAILABLE: readonly BindingState[] = [
+  "free",
+  "backup",
+  "expired",
+  "released",
+  "reset",
+];
+
+/** The states that give addresses to new clients (answers() below). */
+const ALLOCATING: ReadonlySet<string> = new Set([
+  "normal",
+  "communications-interrupted",
+  "partner-down",
+  "resolution-interrupted",
+  "conflict-done",
+]);
 
 /**
  * Builds the scope for one instant (nowSec) of one snapshot. Rebuild it whenever the snapshot
@@ -89,11 +121,9 @@ export function servingScope(
 ): ServingScope {
   const role = snap.role;
   const state = snap.state;
-  const share = secondaryShareOf(cfg);
   const hba = opts.primaryHba ??
     (cfg.mode === "hot-standby" ? hbaFromSplit(256) : hbaFromSplit(cfg.split));
   const mode = opts.hashKeyMode ?? "isc";
-  const poolsOf = (subnetId: number) => subnets.find((s) => s.id === subnetId)?.pools ?? [];
   const pdMclt = snap.partnerDownSec === null
     ? Infinity
     : partnerPoolUsableSec(snap.partnerDownSec, snap.mcltSec);
@@ -126,21 +156,13 @@ export function servingScope(
     },
 
     defaultState(ip, subnetId) {
-      return defaultOwnerOf(ip, poolsOf(subnetId), share) === "secondary" ? "backup" : "free";
+      return ownerStateOf(ip, subnetId, subnets, cfg);
     },
 
     mayAllocate(bstate, lease: Lease | undefined, now) {
       if (!AVAILABLE.includes(bstate)) return false;
       // Only the states that allocate to new clients (see answers()).
-      if (
-        ![
-          "normal",
-          "communications-interrupted",
-          "partner-down",
-          "resolution-interrupted",
-          "conflict-done",
-        ].includes(state)
-      ) return false;
+      if (!ALLOCATING.has(state)) return false;
       const partnerDownReady = state === "partner-down" && now >= pdMclt;
       switch (bstate) {
         // §5.4, §9.9.2: FREE is the primary's, BACKUP the secondary's; the partner's only in
@@ -149,16 +171,16 @@ export function servingScope(
           return role === "primary" || partnerDownReady;
         case "backup":
           return role === "secondary" || partnerDownReady;
-        // §5.4: an address that becomes available again belongs to the primary; §5.2.2: only
-        // once the partner acked the EXPIRED/RELEASED update, or in PARTNER-DOWN after the wait.
+        // EXPIRED / RELEASED / RESET, or ACTIVE past its end (allocate.ts): §5.2.2, the address
+        // goes to nobody until the partner acked the change, which makes it FREE or BACKUP on
+        // both boxes (ownerStateOf); in PARTNER-DOWN, MCLT past every time the partner may
+        // know of (mclt.ts partnerDownReuseSec).
         default: {
-          // Tandem: ownership is fixed by config (defaultOwnerOf), so an address that becomes
-          // available again returns to its owner's pool instead of drifting to the primary
-          // and needing POOLREQ rebalancing (§5.4, §7.6).
-          if (lease === undefined) return role === "primary" || state === "partner-down";
-          const owner = defaultOwnerOf(lease.ip, poolsOf(lease.subnetId), share);
-          if (owner !== role && state !== "partner-down") return false;
-          return mayReallocateSec(state, lease, now, snap.mcltSec, snap.partnerDownSec);
+          if (lease === undefined) return false;
+          if (state === "partner-down") {
+            return now >= partnerDownReuseSec(lease, snap.partnerDownSec ?? now, snap.mcltSec);
+          }
+          return false;
         }
       }
     },

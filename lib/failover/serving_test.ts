@@ -134,9 +134,16 @@ Deno.test("mayAllocate(): own pool only, partner's after PARTNER-DOWN + MCLT, ac
   assert(p.mayAllocate("free", undefined, NOW) && !p.mayAllocate("backup", undefined, NOW));
   assert(s.mayAllocate("backup", undefined, NOW) && !s.mayAllocate("free", undefined, NOW));
   const expired = { ...emptyLease(ip("10.0.0.100"), 1, "expired", NOW), endSec: NOW - 10 };
-  assert(p.mayAllocate("expired", { ...expired, pendingUpdate: false }, NOW));
-  assert(!p.mayAllocate("expired", { ...expired, pendingUpdate: true }, NOW), "§5.2.2");
-  assert(!s.mayAllocate("released", expired, NOW), "§5.4: available again = primary's");
+  // §5.2.2: an ended binding goes to nobody until the ack makes it FREE/BACKUP (both boxes).
+  for (const pending of [false, true]) {
+    for (const st of ["expired", "released", "reset"] as const) {
+      assert(!p.mayAllocate(st, { ...expired, state: st, pendingUpdate: pending }, NOW), st);
+      assert(!s.mayAllocate(st, { ...expired, state: st, pendingUpdate: pending }, NOW), st);
+    }
+  }
+  // ACTIVE past its end, not yet swept (allocate.ts passes it as "expired").
+  const ended = { ...expired, state: "active" as const };
+  assert(!p.mayAllocate("expired", ended, NOW) && !s.mayAllocate("expired", ended, NOW));
   assert(!p.mayAllocate("active", expired, NOW));
   assert(!snap("primary", "recover-done").mayAllocate("free", undefined, NOW));
   const pd = snap("secondary", "partner-down", NOW);

@@ -6,8 +6,12 @@ import type { Ipv4 } from "../wire/ipv4.ts";
 import type { Lease } from "./lease.ts";
 
 export type LeaseOp =
-  /** Write the whole record (insert or replace). Persisted. */
-  | { readonly kind: "put"; readonly lease: Lease }
+  /**
+   * Write the whole record (insert or replace). Persisted. by: who made the change, for the
+   * legal-move check (lib/lease/transitions.ts): this server unless it is the partner's
+   * accepted BNDUPD.
+   */
+  | { readonly kind: "put"; readonly lease: Lease; readonly by?: "partner" }
   /** Remove the record; the address returns to its pool's default state. Persisted. */
   | { readonly kind: "delete"; readonly ip: Ipv4 }
   /**

@@ -23,11 +23,15 @@ const THIS_SERVER: Readonly<Record<BindingState, readonly BindingState[]>> = {
   backup: ["active"],
   // "Lease on IP addr expires" (possibly after a grace period); "DHCPRELEASE".
   active: ["expired", "released"],
-  // "Comm w/ Partner" (1). §5.11 also lets the same client have it back before the BNDUPD
+  // "Comm w/ Partner" (1): FREE in the draft; Tandem fixes each address's owner by config
+  // (lib/failover/serving.ts ownerStateOf), so the secondary's share returns to BACKUP, on
+  // both boxes alike. §5.11 also lets the same client have it back before the BNDUPD
   // carrying EXPIRED / RELEASED is sent.
-  expired: ["free", "active"],
-  released: ["free", "active"],
-  reset: ["free"],
+  expired: ["free", "backup", "active"],
+  released: ["free", "backup", "active"],
+  // (1) then "IP address leased": in PARTNER-DOWN after the MCLT wait a RESET address may be
+  // leased at once (§5.11 note 1, §9.4.2), both arrows in one write.
+  reset: ["free", "backup", "active"],
   // (3): implementation-specific handling of ABANDONED addresses, via RESET.
   abandoned: ["reset"],
 };
@@ -91,19 +95,45 @@ export function bndupdRule(held: BindingState, received: BindingState): BndupdRu
   return BNDUPD[held][column(received)];
 }
 
+/** The binding states that end with "Comm w/ Partner" (Figure 5.11-1 arrow 1). */
+export function endsOnAck(s: BindingState): boolean {
+  return s === "expired" || s === "released" || s === "reset";
+}
+
 /**
  * §5.11 (end): the server accepting a BNDUPD with EXPIRED, RELEASED or RESET sets the address
- * to FREE ("Comm w/ Partner"); other states are stored as received.
+ * to FREE ("Comm w/ Partner"), and the sender does the same on the BNDACK. Tandem's FREE is the
+ * address owner's available state (`ownerState`: FREE for the primary's addresses, BACKUP for
+ * the secondary's share), the same function on both boxes, so an acknowledged address has the
+ * same state on both. Other states are stored as received.
  */
-export function stateAfterAcceptedBndupd(received: BindingState): BindingState {
-  return received === "expired" || received === "released" || received === "reset"
-    ? "free"
-    : received;
+export function stateAfterAcceptedBndupd(
+  received: BindingState,
+  ownerState: "free" | "backup",
+): BindingState {
+  return endsOnAck(received) ? ownerState : received;
+}
+
+/** A put that would make an illegal move, with why; undefined when the move is legal. */
+export function illegalMove(
+  held: BindingState | undefined,
+  next: BindingState,
+  actor: MoveActor,
+): string | undefined {
+  if (held === undefined || isLegalMove(held, next, actor)) return undefined;
+  return `${held} -> ${next} is not a legal move for ${actor} (draft-12 ${
+    actor === "partner" ? "Figure 7.1.3-1" : "Figure 5.11-1"
+  })`;
 }
 
 export function isLegalMove(from: BindingState, to: BindingState, actor: MoveActor): boolean {
   if (from === to) return true;
-  if (actor === "partner") return bndupdRule(from, to) !== "reject-less-critical";
+  if (actor === "partner") {
+    // What is stored after an accepted EXPIRED/RELEASED/RESET is FREE or BACKUP (§5.11 end),
+    // and a RESET is accepted from every state (Figure 7.1.3-1).
+    if (to === "free" || to === "backup") return true;
+    return bndupdRule(from, to) !== "reject-less-critical";
+  }
   // "DHCP client DECLINE or server detected problem from any state" -> ABANDONED;
   // "External command" -> RESET.
   if (to === "abandoned" || to === "reset") return true;

@@ -16,9 +16,11 @@ Deno.test("transitions: this-server follows Figure 5.11-1", () => {
   assertEquals(legal("active", "backup"), false);
   // Comm w/ Partner.
   for (const s of ["expired", "released", "reset"]) assertEquals(legal(s, "free"), true);
-  // Same client again before the BNDUPD goes out.
+  for (const s of ["expired", "released", "reset"]) assertEquals(legal(s, "backup"), true);
+  // Same client again before the BNDUPD goes out; RESET leased in PARTNER-DOWN after MCLT.
   assertEquals(legal("expired", "active"), true);
-  assertEquals(legal("reset", "active"), false);
+  assertEquals(legal("reset", "active"), true);
+  assertEquals(legal("backup", "free"), false, "never BACKUP back to FREE");
   // ABANDONED only leaves through RESET (note 3).
   assertEquals(legal("abandoned", "reset"), true);
   for (const s of ["free", "active", "expired", "released", "backup"]) {
@@ -51,7 +53,8 @@ Deno.test("transitions: partner updates follow Figure 7.1.3-1", () => {
     for (const received of BINDING_STATES) {
       assertEquals(
         isLegalMove(held, received, "partner"),
-        held !== "abandoned" || received === "reset" || received === "abandoned",
+        // FREE/BACKUP: what an accepted EXPIRED/RELEASED/RESET is stored as (§5.11 end).
+        held !== "abandoned" || ["reset", "abandoned", "free", "backup"].includes(received),
         `${held} <- ${received}`,
       );
     }
@@ -59,9 +62,12 @@ Deno.test("transitions: partner updates follow Figure 7.1.3-1", () => {
 });
 
 Deno.test("transitions: accepted EXPIRED/RELEASED/RESET are stored as FREE (§5.11)", () => {
-  assertEquals(stateAfterAcceptedBndupd("expired"), "free");
-  assertEquals(stateAfterAcceptedBndupd("released"), "free");
-  assertEquals(stateAfterAcceptedBndupd("reset"), "free");
-  assertEquals(stateAfterAcceptedBndupd("active"), "active");
-  assertEquals(stateAfterAcceptedBndupd("backup"), "backup");
+  assertEquals(stateAfterAcceptedBndupd("expired", "free"), "free");
+  assertEquals(stateAfterAcceptedBndupd("released", "free"), "free");
+  assertEquals(stateAfterAcceptedBndupd("reset", "free"), "free");
+  // The secondary's share goes back to BACKUP, on both boxes (serving.ts ownerStateOf).
+  assertEquals(stateAfterAcceptedBndupd("expired", "backup"), "backup");
+  assertEquals(stateAfterAcceptedBndupd("released", "backup"), "backup");
+  assertEquals(stateAfterAcceptedBndupd("active", "backup"), "active");
+  assertEquals(stateAfterAcceptedBndupd("backup", "free"), "backup");
 });

@@ -11,9 +11,10 @@
  * ARCHITECTURE.md invariant 2 stays with the callers: whatever must wait for durability (an
  * ACK, a BNDACK) waits for the promise of the group its changes joined.
  */
-import type { Ipv4 } from "../wire/ipv4.ts";
+import { formatIpv4, type Ipv4 } from "../wire/ipv4.ts";
 import type { BindingState, Lease } from "./lease.ts";
 import type { LeaseOp } from "./ops.ts";
+import { illegalMove } from "./transitions.ts";
 import { PendingView } from "./pending_view.ts";
 import { type LeaseStore, type LeaseView, StoreError } from "./store.ts";
 
@@ -74,6 +75,7 @@ export class WritePipeline {
    * Start the transaction with kick() once the current burst of decisions is added.
    */
   add(ops: readonly LeaseOp[], weight = 0): Promise<void> {
+    checkMoves(ops, this.view);
     const g = this.#group();
     g.weight += weight;
     g.view.add(ops);
@@ -136,6 +138,25 @@ export class WritePipeline {
   }
 }
 
+/** Thrown by WritePipeline.add for a put that breaks Figure 5.11-1 / 7.1.3-1: a bug. */
+export class IllegalMoveError extends StoreError {}
+
+/**
+ * Every put that reaches the store is a legal binding-status move (draft-12 §5.11, §7.1.3),
+ * checked against the decided state; nothing of a rejected call is added.
+ */
+function checkMoves(ops: readonly LeaseOp[], view: LeaseView): void {
+  let earlier: Map<Ipv4, BindingState> | undefined;
+  for (const op of ops) {
+    if (op.kind !== "put") continue;
+    const ip = op.lease.ip;
+    const held = earlier?.get(ip) ?? view.stateOf(ip);
+    const why = illegalMove(held, op.lease.state, op.by ?? "this-server");
+    if (why !== undefined) throw new IllegalMoveError(`lease ${formatIpv4(ip)}: ${why}`);
+    (earlier ??= new Map()).set(ip, op.lease.state);
+  }
+}
+
 /**
  * The pipeline as a LeaseStore, for code written against the store (failover): reads see
  * decided changes, commit() joins the pipeline. Changes written this way are not told to the
@@ -187,7 +208,12 @@ export class PipelineStore implements LeaseStore {
     throw new StoreError("PipelineStore.apply(): write through commit(), in pipeline order");
   }
   commit(ops: readonly LeaseOp[]): Promise<void> {
-    const done = this.pipeline.add(ops);
+    let done: Promise<void>;
+    try {
+      done = this.pipeline.add(ops);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.pipeline.kick();
     return done;
   }

@@ -93,3 +93,21 @@ Deno.test("PipelineStore: writes only through commit(), never beside the pipelin
   await done;
   equal(store.size(), 1);
 });
+
+Deno.test("pipeline: an illegal binding-status move is refused whole, nothing of it added", async () => {
+  const { store, pipeline, facade } = setup();
+  const abandoned = { ...lease("10.0.0.9", "a"), state: "abandoned" as const };
+  const first = pipeline.add([put(abandoned)]);
+  pipeline.kick();
+  store.gates[0]!.open();
+  await first;
+  // ABANDONED -> ACTIVE skips RESET (Figure 5.11-1 note 3): a bug, refused before it is decided.
+  const other = put(lease("10.0.0.10", "b"));
+  throws(() => pipeline.add([other, put(lease("10.0.0.9", "c"))]), /abandoned -> active/);
+  equal(facade.get(ip("10.0.0.10")), undefined, "the legal op of the refused call is not added");
+  await rejects(facade.commit([put(lease("10.0.0.9", "c"))]), /not a legal move/);
+  // The partner's accepted RESET, then the owner's state: legal.
+  const reset = { ...abandoned, state: "reset" as const };
+  pipeline.add([{ kind: "put", lease: reset, by: "partner" }]);
+  equal(facade.get(ip("10.0.0.9"))?.state, "reset");
+});

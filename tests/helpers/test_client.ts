@@ -4,6 +4,9 @@
  * The client follows RFC 2131 §4.4 closely enough to walk every client state.
  */
 import type { Config } from "../../lib/config/config.ts";
+import { reclaimExpired } from "../../lib/dhcp/reclaim.ts";
+import type { LeaseOp } from "../../lib/lease/ops.ts";
+import { illegalMove } from "../../lib/lease/transitions.ts";
 import type { Decision } from "../../lib/dhcp/decision.ts";
 import { handle } from "../../lib/dhcp/handle.ts";
 import { advancePoolCursor } from "../../lib/dhcp/handle_context.ts";
@@ -53,9 +56,24 @@ export class TestServer {
       poolCursor: this.#poolCursor,
     });
     advancePoolCursor(this.#poolCursor, d);
-    if (d.kind !== "drop") this.store.apply(d.ops);
+    if (d.kind !== "drop") this.#apply(d.ops);
     this.decisions.push(d);
     return d;
+  }
+
+  /** The runtime's periodic sweep (lib/dhcp/reclaim.ts), run now. */
+  sweep(): void {
+    this.#apply(reclaimExpired(this.store, this.nowSec, 1000));
+  }
+
+  /** Applies ops as the write pipeline does: every put must be a legal move (Figure 5.11-1). */
+  #apply(ops: readonly LeaseOp[]): void {
+    for (const op of ops) {
+      if (op.kind !== "put") continue;
+      const why = illegalMove(this.store.stateOf(op.lease.ip), op.lease.state, "this-server");
+      if (why !== undefined) throw new Error(`decision makes an illegal move: ${why}`);
+    }
+    this.store.apply(ops);
   }
 
   advance(sec: number): void {
