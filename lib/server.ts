@@ -21,6 +21,7 @@ import { reclaimExpired } from "./dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "./wire/dhcp_message.ts";
 import { broadcastOf, formatIpv4 } from "./wire/ipv4.ts";
 import { MSG_NAMES } from "./wire/option_registry.ts";
+import { LogLimiter } from "./log_limiter.ts";
 
 const RECLAIM_INTERVAL_MS = 10_000;
 /** Packets handled per turn of the event loop before it may run sends and timers. */
@@ -71,12 +72,13 @@ export class DhcpServer {
   #paced: Pending[] = [];
   #pacedHead = 0;
   #pacedAtMs = 0;
-  readonly #logLimiter = new Map<string, { windowStartMs: number; n: number }>();
+  readonly #logLimiter: LogLimiter;
 
   readonly #broadcastIp: string;
 
   constructor(deps: ServerDeps) {
     this.#d = deps;
+    this.#logLimiter = new LogLimiter(deps.log, () => deps.clock.nowMs());
     const direct = deps.config.subnets.find((s) => s.direct);
     this.#broadcastIp = deps.config.dhcp.broadcastAddress ??
       (direct === undefined ? "255.255.255.255" : formatIpv4(broadcastOf(direct.cidr)));
@@ -142,7 +144,7 @@ export class DhcpServer {
       const decoded = decodeDhcp(d.data);
       if (!decoded.ok) {
         metrics.drops.inc({ reason: "malformed" });
-        this.#limitedLog("dhcp.drop.malformed", {
+        this.#logLimiter.warn("dhcp.drop.malformed", {
           from: d.fromIp,
           kind: decoded.error.kind,
           offset: decoded.error.offset,
@@ -172,7 +174,7 @@ export class DhcpServer {
         // A decision that breaks the binding-status rules is a bug: nothing of it is stored
         // and its reply is not sent (the client retries), the server keeps serving.
         metrics.drops.inc({ reason: "illegal-move" });
-        this.#limitedLog("lease.illegal_move", { xid: packet.xid, error: String(e) });
+        this.#logLimiter.warn("lease.illegal_move", { xid: packet.xid, error: String(e) });
         continue;
       }
       let durable = false;
@@ -266,14 +268,14 @@ export class DhcpServer {
       failed = await this.#d.transport.sendMany(out);
     } catch (e) {
       failed = out.map((_, i) => i);
-      this.#limitedLog("dhcp.send_failed", { packets: out.length, error: String(e) });
+      this.#logLimiter.warn("dhcp.send_failed", { packets: out.length, error: String(e) });
     }
     let f = 0;
     for (let i = 0; i < out.length; i++) {
       if (f < failed.length && failed[f] === i) {
         f++;
         metrics.sendErrors.inc();
-        this.#limitedLog("dhcp.send_failed", { to: out[i]!.ip, port: out[i]!.port });
+        this.#logLimiter.warn("dhcp.send_failed", { to: out[i]!.ip, port: out[i]!.port });
         continue;
       }
       metrics.packetsOut.inc({ type: out[i]!.type });
@@ -318,19 +320,5 @@ export class DhcpServer {
       }
       this.#scheduleReclaim();
     });
-  }
-
-  /** At most 10 lines per second per event id, so a packet flood cannot flood the log. */
-  #limitedLog(event: string, props: Record<string, unknown>): void {
-    const now = this.#d.clock.nowMs();
-    const s = this.#logLimiter.get(event) ?? { windowStartMs: now, n: 0 };
-    if (now - s.windowStartMs >= 1000) {
-      if (s.n > 10) this.#d.log.warn("log.suppressed", { event, lines: s.n - 10 });
-      s.windowStartMs = now;
-      s.n = 0;
-    }
-    s.n++;
-    this.#logLimiter.set(event, s);
-    if (s.n <= 10) this.#d.log.warn(event, props);
   }
 }

@@ -7,6 +7,7 @@ import { emptyLease, type Lease } from "../lease/lease.ts";
 import type { Ipv4 } from "../wire/ipv4.ts";
 import { OPT } from "../wire/option_registry.ts";
 import { toHex } from "../wire/bytes.ts";
+import { hostNameOrEmpty, printableOrEmpty } from "../wire/text_fields.ts";
 import type { DhcpRequest } from "./request.ts";
 
 function text(b: Uint8Array | undefined): string {
@@ -43,8 +44,12 @@ export function boundLease(args: {
     hwType: req.htype,
     hwAddr: toHex(req.hwAddr),
     clientId: req.clientId === undefined ? "" : toHex(req.clientId),
-    hostname: o.has(OPT.hostName) ? text(o.get(OPT.hostName)) : args.reservedHostname ?? "",
-    vendorClass: text(o.get(OPT.vendorClassIdentifier)),
+    // Checked text only, so the store, logs, /status, the CLI and the partner never see
+    // control characters or a name that is not one (lib/wire/text_fields.ts).
+    hostname: o.has(OPT.hostName)
+      ? hostNameOrEmpty(text(o.get(OPT.hostName)))
+      : args.reservedHostname ?? "",
+    vendorClass: printableOrEmpty(text(o.get(OPT.vendorClassIdentifier))),
     relayInfo: relay === undefined ? "" : toHex(relay),
     startSec: renewing ? existing.startSec : nowSec,
     endSec: args.endSec,

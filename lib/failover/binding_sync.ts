@@ -16,6 +16,7 @@ import { bindingFromLease, judgeBinding } from "./lease_sync.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
 import type { FailoverRole } from "./snapshot.ts";
 import { UpdateQueue } from "./update_queue.ts";
+import { LogLimiter } from "../log_limiter.ts";
 import { ownerStateOf } from "./serving.ts";
 import { endsOnAck } from "../lease/transitions.ts";
 
@@ -59,8 +60,11 @@ export class BindingSync {
   /** xid of the partner's UPDREQ/UPDREQALL we answer with UPDDONE when the queue drains. */
   #updReqXid: number | undefined;
 
+  readonly #limited: LogLimiter;
+
   constructor(host: SyncHost) {
     this.#h = host;
+    this.#limited = new LogLimiter(host.log, () => host.clock.nowMs());
     // Bindings changed but never acknowledged before a restart are sent again (§8.4).
     for (const l of host.store.all()) if (l.pendingUpdate) this.#queue.enqueue(l.ip);
   }
@@ -126,7 +130,7 @@ export class BindingSync {
         acks.push({ ip: b.ip });
       } else {
         this.#h.metrics.bindingsRejected.inc({ reason: String(v.rejectReason) });
-        this.#h.log.warn("failover.bndupd_rejected", {
+        this.#limited.warn("failover.bndupd_rejected", {
           ip: formatIpv4(b.ip),
           reason: v.rejectReason,
           rule: v.message,

@@ -17,6 +17,8 @@ import { fromHex, toHex } from "../wire/bytes.ts";
 import { clientKeyOf } from "../wire/client_key.ts";
 import type { BindingUpdate } from "./binding_codec.ts";
 import { REJECT } from "./options.ts";
+import { bindingProblem } from "./binding_checks.ts";
+import { hostNameOrEmpty, printableOrEmpty } from "../wire/text_fields.ts";
 import type { FailoverRole } from "./snapshot.ts";
 
 const textEncoder = new TextEncoder();
@@ -44,10 +46,6 @@ export function bindingFromLease(l: Lease): BindingUpdate {
   };
 }
 
-export function subnetIdOf(config: Config, ip: Ipv4): number | undefined {
-  return config.subnets.find((s) => cidrContains(s.cidr, ip))?.id;
-}
-
 /** The clientKey rule of lib/wire/client_key.ts, from replicated fields. */
 function keyOf(b: BindingUpdate): string {
   if ((b.clientId?.length ?? 0) === 0 && b.hardware === undefined) return "";
@@ -70,15 +68,18 @@ export function judgeBinding(
   nowSec: number,
   skewSec: number,
 ): Verdict {
-  const subnetId = subnetIdOf(config, b.ip);
-  if (subnetId === undefined) {
+  const subnet = config.subnets.find((s) => cidrContains(s.cidr, b.ip));
+  const t = (x: number | undefined) => x === undefined || x === 0 ? 0 : x - skewSec;
+  if (subnet === undefined) {
     return {
       accept: false,
       rejectReason: REJECT.illegalIpAddress,
       message: "address in no subnet",
     };
   }
-  const t = (x: number | undefined) => x === undefined || x === 0 ? 0 : x - skewSec;
+  const problem = bindingProblem(b, subnet, config, nowSec, t);
+  if (problem !== undefined) return { accept: false, ...problem };
+  const subnetId = subnet.id;
   const key = keyOf(b);
   if (held !== undefined) {
     const rule = bndupdRule(held.state, b.status);
@@ -125,8 +126,8 @@ export function judgeBinding(
     hwType: b.hardware?.htype ?? 0,
     hwAddr: b.hardware === undefined ? "" : toHex(b.hardware.addr),
     clientId: b.clientId === undefined ? "" : toHex(b.clientId),
-    hostname: b.hostname ?? "",
-    vendorClass: b.vendorClass ?? "",
+    hostname: hostNameOrEmpty(b.hostname ?? ""),
+    vendorClass: printableOrEmpty(b.vendorClass ?? ""),
     relayInfo: b.relayAgentInfo === undefined ? "" : toHex(b.relayAgentInfo),
     startSec: t(b.stateStartSec) || nowSec,
     endSec: t(b.leaseEndSec),
