@@ -23,7 +23,12 @@ export interface HttpDeps {
   readonly adminToken?: string;
   /** Operator command: put this server in PARTNER-DOWN (failover only). */
   readonly partnerDown?: () => { ok: boolean; message: string };
+  /** Clock for the admin-token attempt limit. */
+  readonly nowMs: () => number;
 }
+
+/** Wrong admin tokens accepted per minute before every admin call gets 429 (brute force). */
+export const TOKEN_ATTEMPTS_PER_MIN = 10;
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 
@@ -40,9 +45,12 @@ function sameToken(a: string, b: string): boolean {
 }
 
 export function httpHandler(deps: HttpDeps): (req: Request) => Response {
+  const failures: number[] = []; // times of wrong tokens in the last minute
   return (req) => {
     const path = new URL(req.url).pathname;
-    if (req.method === "POST" && path === "/partner-down") return partnerDown(req, deps);
+    if (req.method === "POST" && path === "/partner-down") {
+      return partnerDown(req, deps, failures);
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return json({ error: "method not allowed" }, 405);
     }
@@ -68,15 +76,25 @@ export function httpHandler(deps: HttpDeps): (req: Request) => Response {
   };
 }
 
-function partnerDown(req: Request, deps: HttpDeps): Response {
-  if (deps.partnerDown === undefined) {
-    return json({ error: "this server has no failover partner" }, 409);
-  }
+function partnerDown(req: Request, deps: HttpDeps, failures: number[]): Response {
+  // Authenticated first: an unauthenticated caller learns nothing about this box's role.
   if (deps.adminToken === undefined) {
     return json({ error: "set http.admin_token in the config to enable this call" }, 403);
   }
+  const now = deps.nowMs();
+  while (failures.length > 0 && now - failures[0]! >= 60_000) failures.shift();
+  if (failures.length >= TOKEN_ATTEMPTS_PER_MIN) {
+    // Even the right token waits: otherwise a guesser learns nothing new but keeps guessing.
+    return json({ error: "too many wrong tokens; try again in a minute" }, 429);
+  }
   const auth = req.headers.get("authorization") ?? "";
-  if (!sameToken(auth, `Bearer ${deps.adminToken}`)) return json({ error: "unauthorized" }, 401);
+  if (!sameToken(auth, `Bearer ${deps.adminToken}`)) {
+    failures.push(now);
+    return json({ error: "unauthorized" }, 401);
+  }
+  if (deps.partnerDown === undefined) {
+    return json({ error: "this server has no failover partner" }, 409);
+  }
   const r = deps.partnerDown();
   return json(r, r.ok ? 200 : 409);
 }

@@ -87,6 +87,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     config.http.address,
     config.http.port,
     httpHandler({
+      nowMs: () => clock.nowMs(),
       metrics: registry,
       ready,
       status: () =>
