@@ -7,11 +7,14 @@ import type { Registry } from "./http/metrics.ts";
 import type { LeaseView } from "./lease/store.ts";
 import type { Config } from "./config/config.ts";
 import { BINDING_STATES } from "./lease/lease.ts";
+import { subnetStatus } from "./status.ts";
+import { VERSION } from "./version.ts";
 
 export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
   reg.gauge(
     "tandem_leases",
-    "Stored lease records by binding state (draft-ietf-dhc-failover-12 names) per subnet.",
+    "Stored lease records (not addresses: see tandem_pool_addresses) by binding state " +
+      "(draft-ietf-dhc-failover-12 names) per subnet.",
     function* () {
       for (const s of config.subnets) {
         const counts = leases.countByState(s.id);
@@ -20,6 +23,28 @@ export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
         }
       }
     },
+  );
+  // The same numbers as /status (status.ts subnetStatus): addresses, not records, so
+  // utilisation graphs as active / size and alerts on available.
+  reg.gauge(
+    "tandem_pool_addresses",
+    "Pool addresses per subnet: size, and how many are active, available (free), the " +
+      "secondary's reserve (backup) or abandoned; the same figures as /status.",
+    function* () {
+      for (const s of subnetStatus(config, leases)) {
+        const subnet = String(s.id);
+        yield [{ subnet, state: "size" }, s.pool_size] as const;
+        yield [{ subnet, state: "active" }, s.active] as const;
+        yield [{ subnet, state: "free" }, s.free] as const;
+        yield [{ subnet, state: "backup" }, s.backup] as const;
+        yield [{ subnet, state: "abandoned" }, s.abandoned] as const;
+      }
+    },
+  );
+  reg.gauge(
+    "tandem_build_info",
+    "1, labelled with the running version.",
+    () => [[{ version: VERSION }, 1]],
   );
   return {
     packetsIn: reg.counter("tandem_dhcp_packets_received_total", "DHCP packets received by type."),

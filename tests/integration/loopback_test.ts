@@ -87,6 +87,11 @@ Deno.test("loopback: malformed packets are dropped, counted, and serving continu
     ok(/tandem_dhcp_packets_sent_total\{type="ACK"\} 1\n/.test(metrics));
     ok(/tandem_store_commit_seconds_count [1-9]/.test(metrics));
     ok(/tandem_leases\{state="active",subnet="1"\} 1\n/.test(metrics));
+    // Pool figures are addresses, the same as /status: 241 in the pool, 1 active, 240 free.
+    ok(/tandem_pool_addresses\{state="size",subnet="1"\} 241\n/.test(metrics), metrics);
+    ok(/tandem_pool_addresses\{state="active",subnet="1"\} 1\n/.test(metrics));
+    ok(/tandem_pool_addresses\{state="free",subnet="1"\} 240\n/.test(metrics));
+    ok(/^tandem_build_info\{version="[^"]+"\} 1$/m.test(metrics));
     const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
     ok(rss > 10_000_000 && rss < 2_000_000_000, `process_resident_memory_bytes ${rss}`);
     ok(/^tandem_js_heap_bytes\{kind="used"\} [1-9]/m.test(metrics));
