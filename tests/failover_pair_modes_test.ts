@@ -17,13 +17,13 @@ Deno.test("pair: automatic PARTNER-DOWN after the safe period; partner's address
     await pair.until(() => pair.b.state === "communications-interrupted", 2000);
     // Exhaust the secondary's own BACKUP share (20 of 100 addresses).
     let served = 0;
-    for (let c = 1; c <= 30; c++) if (pair.dora(c) !== undefined) served++;
+    for (let c = 1; c <= 30; c++) if ((await pair.dora(c)) !== undefined) served++;
     equal(served, 20, "in COMMUNICATIONS-INTERRUPTED only the BACKUP share is usable");
     const t = await pair.until(() => pair.b.state === "partner-down", 10_000);
     ok(t >= 0 && t <= 6000, `PARTNER-DOWN after ${t} ms`);
-    equal(pair.dora(31), undefined, "the primary's FREE addresses wait for MCLT (60 s)");
+    equal(await pair.dora(31), undefined, "the primary's FREE addresses wait for MCLT (60 s)");
     await pair.advance(61_000, 500);
-    ok(pair.dora(32) !== undefined, "after MCLT the whole pool is usable");
+    ok((await pair.dora(32)) !== undefined, "after MCLT the whole pool is usable");
     equal(pair.duplicates().length, 0);
   } finally {
     pair.stop();
@@ -41,7 +41,7 @@ Deno.test("pair: operator partner-down moves a COMMUNICATIONS-INTERRUPTED box at
     equal(pair.b.state, "partner-down");
     equal(pair.a.parts.peer.partnerDown().ok, true);
     // Both in PARTNER-DOWN (operator error): reconnection must resolve it, never duplicate.
-    for (let c = 1; c <= 10; c++) pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
+    for (let c = 1; c <= 10; c++) await pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
     pair.net.heal();
     const t = await pair.until(
       () => pair.a.state === "normal" && pair.b.state === "normal",
@@ -66,7 +66,7 @@ Deno.test("pair: load-balancing splits new clients by the RFC 3074 hash", async 
   const pair = new Pair(cfg("primary"), cfg("secondary"));
   try {
     await reachNormal(pair);
-    for (let c = 1; c <= 60; c++) ok(pair.dora(c) !== undefined, `client ${c}`);
+    for (let c = 1; c <= 60; c++) ok((await pair.dora(c)) !== undefined, `client ${c}`);
     const byBox = { a: 0, b: 0 };
     for (const a of pair.acks) byBox[a.box as "a" | "b"]++;
     ok(byBox.a > 10 && byBox.b > 10, `split ${JSON.stringify(byBox)}`);
@@ -83,8 +83,11 @@ Deno.test("pair: a partner that does not answer its clients is noticed (secs ris
     // The primary is "connected but deaf": model it by asking only the secondary.
     const b = pair.b;
     pair.a.alive = false;
-    equal(pair.dora(1, 0), undefined, "secs 0: the secondary leaves it to the primary");
-    ok(pair.dora(1, 10) !== undefined, "secs 10 > load_balance_max_secs: the secondary answers");
+    equal(await pair.dora(1, 0), undefined, "secs 0: the secondary leaves it to the primary");
+    ok(
+      (await pair.dora(1, 10)) !== undefined,
+      "secs 10 > load_balance_max_secs: the secondary answers",
+    );
     const status = b.parts.status();
     equal(status.partner_answering_clients, false);
     ok(b.registry.render().includes("tandem_failover_partner_unanswered_clients_total"));

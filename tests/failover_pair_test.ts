@@ -7,7 +7,7 @@ Deno.test("pair: fresh boxes reach NORMAL; primary serves, secondary gets every 
   try {
     const t = await pair.until(() => pair.a.state === "normal" && pair.b.state === "normal");
     ok(t >= 0, `NORMAL not reached: a=${pair.a.state} b=${pair.b.state}`);
-    for (let c = 1; c <= 20; c++) ok(pair.dora(c) !== undefined, `client ${c} served`);
+    for (let c = 1; c <= 20; c++) ok((await pair.dora(c)) !== undefined, `client ${c} served`);
     equal(new Set(pair.acks.map((a) => a.box)).size, 1, "hot-standby: one box answers");
     equal(pair.acks[0]!.box, "a");
     await pair.advance(500);
@@ -28,11 +28,11 @@ async function normalPair(): Promise<Pair> {
 Deno.test("pair: primary crash -> secondary serves a new client within 1 s, from its own pool", async () => {
   const pair = await normalPair();
   try {
-    for (let c = 1; c <= 10; c++) pair.dora(c);
+    for (let c = 1; c <= 10; c++) await pair.dora(c);
     await pair.advance(300);
     pair.kill("a");
     // A new client keeps asking (real clients retransmit); measure until one is served.
-    const t = await pair.until(() => pair.dora(100) !== undefined, 5000, 20);
+    const t = await pair.until(async () => (await pair.dora(100)) !== undefined, 5000, 20);
     ok(t >= 0 && t < 1000, `takeover took ${t} ms`);
     equal(pair.b.state, "communications-interrupted");
     const ack = pair.acks.at(-1)!;
@@ -42,7 +42,7 @@ Deno.test("pair: primary crash -> secondary serves a new client within 1 s, from
     equal(pair.b.parts.scope().defaultState(ackIp, 1), "backup", `${ack.ip} is not BACKUP`);
     // Existing clients renew with the survivor (REBINDING reaches it through the relay).
     const first = pair.acks.find((a) => a.client === 1)!;
-    equal(pair.renew(1, first.ip), first.ip);
+    equal(await pair.renew(1, first.ip), first.ip);
     equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
   } finally {
     pair.stop();
@@ -64,7 +64,7 @@ Deno.test("pair: a silent partner (partition, no FIN) is noticed within 1 s", as
     // Both answer new clients, each from its own pool: never the same address.
     // The relay reaches both boxes; half the clients take the secondary's offer.
     for (let c = 1; c <= 60; c++) {
-      ok(pair.dora(c, 0, c % 2 === 0 ? "b" : "a") !== undefined, `client ${c} served`);
+      ok((await pair.dora(c, 0, c % 2 === 0 ? "b" : "a")) !== undefined, `client ${c} served`);
     }
     pair.net.heal();
     const back = await pair.until(
@@ -89,14 +89,14 @@ Deno.test("pair: asymmetric partition and a flapping link cause no duplicates an
   try {
     pair.net.cutOneWay("a");
     await pair.advance(1500);
-    for (let c = 1; c <= 20; c++) pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
+    for (let c = 1; c <= 20; c++) await pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
     pair.net.heal();
     await pair.until(() => pair.a.state === "normal" && pair.b.state === "normal", 30_000);
     const before = pair.a.log.events.filter((e) => e.event === "failover.transition").length;
     for (let i = 0; i < 20; i++) {
       pair.net.cut();
       await pair.advance(300);
-      pair.dora(100 + i);
+      await pair.dora(100 + i);
       pair.net.heal();
       await pair.advance(300);
     }
@@ -122,7 +122,7 @@ Deno.test("pair: clock skew of minutes is corrected, and leases stay single-hold
       30_000,
     );
     ok(back >= 0, `no NORMAL with skew: a=${pair.a.state} b=${pair.b.state}`);
-    for (let c = 1; c <= 20; c++) pair.dora(c);
+    for (let c = 1; c <= 20; c++) await pair.dora(c);
     await pair.advance(500);
     // The secondary stores the primary's times corrected to its own clock (§7.8.2 step 6).
     for (const l of pair.b.activeLeases()) {
@@ -131,7 +131,7 @@ Deno.test("pair: clock skew of minutes is corrected, and leases stay single-hold
     }
     pair.net.cut();
     await pair.advance(1000);
-    for (let c = 21; c <= 40; c++) pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
+    for (let c = 21; c <= 40; c++) await pair.dora(c, 0, c % 2 === 0 ? "b" : "a");
     equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
   } finally {
     pair.stop();
@@ -142,12 +142,14 @@ Deno.test("pair: restart and disk loss are rebuilt from the partner", async () =
   const { MemoryLeaseStore } = await import("../lib/lease/memory_store.ts");
   const pair = await normalPair();
   try {
-    for (let c = 1; c <= 15; c++) pair.dora(c);
+    for (let c = 1; c <= 15; c++) await pair.dora(c);
     await pair.advance(500);
     const keptA = pair.a.store;
     pair.kill("a");
     await pair.until(() => pair.b.state === "communications-interrupted", 2000);
-    for (let c = 16; c <= 25; c++) ok(pair.dora(c) !== undefined, `client ${c} served by b`);
+    for (let c = 16; c <= 25; c++) {
+      ok((await pair.dora(c)) !== undefined, `client ${c} served by b`);
+    }
     await pair.advance(2000);
     pair.restart("a", keptA);
     const t = await pair.until(
@@ -183,7 +185,7 @@ Deno.test("pair: POOLREQ refills the secondary's BACKUP reserve after it was use
     // Alone, the secondary serves new clients from its reserve (20 of the 100 addresses)
     // until it is gone.
     let served = 0;
-    for (let c = 1; c <= 25; c++) if (pair.dora(c) !== undefined) served++;
+    for (let c = 1; c <= 25; c++) if ((await pair.dora(c)) !== undefined) served++;
     equal(served, 20, "the whole default reserve, and no more");
     const backupOf = (box: typeof pair.a) =>
       [...box.store.all()].filter((l) => l.state === "backup").length;
@@ -200,7 +202,7 @@ Deno.test("pair: POOLREQ refills the secondary's BACKUP reserve after it was use
     pair.kill("a");
     await pair.until(() => pair.b.state === "communications-interrupted", 2000);
     let again = 0;
-    for (let c = 100; c <= 120; c++) if (pair.dora(c) !== undefined) again++;
+    for (let c = 100; c <= 120; c++) if ((await pair.dora(c)) !== undefined) again++;
     equal(again, 16);
     equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
   } finally {

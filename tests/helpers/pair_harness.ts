@@ -1,26 +1,30 @@
 /**
- * Two Tandem boxes in one process: each with its own ManualClock (skewable), its own store,
- * the real FailoverPeer over a switchable MemoryNet, and the DHCP core run exactly as the
- * runtime loop runs it (handle -> mark for partner -> commit -> tell the peer). A global
- * timeline records every ACK a client saw, so a checker can prove no address had two holders
- * at overlapping times.
+ * Two Tandem boxes in one process, each the real runtime: a DhcpServer (lib/server.ts) with its
+ * WritePipeline, store, reclaim sweep and reply pacing, and the real FailoverPeer composed as
+ * boot.ts composes it (lib/platform/failover_boot.ts), each on its own ManualClock (skewable),
+ * over a switchable MemoryNet for failover and an in-memory datagram transport for DHCP. A
+ * global timeline records every ACK a client saw, in true time, so a checker can prove no
+ * address had two holders at overlapping times.
  */
 import { parseConfig } from "../../lib/config/parse_config.ts";
 import type { Config } from "../../lib/config/config.ts";
-import { handle } from "../../lib/dhcp/handle.ts";
-import { advancePoolCursor } from "../../lib/dhcp/handle_context.ts";
-import type { Decision } from "../../lib/dhcp/decision.ts";
 import { Registry } from "../../lib/http/metrics.ts";
 import type { Lease } from "../../lib/lease/lease.ts";
 import type { LeaseStore } from "../../lib/lease/store.ts";
+import type { LeaseOp } from "../../lib/lease/ops.ts";
 import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
+import { PipelineStore, WritePipeline } from "../../lib/lease/write_pipeline.ts";
+import { dhcpMetrics, pipelineHooks } from "../../lib/dhcp_metrics.ts";
+import { DhcpServer } from "../../lib/server.ts";
 import { ManualClock } from "../../lib/platform/clock.ts";
 import { composeFailover, type FailoverParts } from "../../lib/platform/failover_boot.ts";
 import { MemoryLog } from "../../lib/platform/log.ts";
-import type { DhcpPacket } from "../../lib/wire/dhcp_message.ts";
+import type { Datagram, DatagramTransport, OutDatagram } from "../../lib/platform/udp.ts";
+import { decodeDhcp, type DhcpPacket, encodeDhcp } from "../../lib/wire/dhcp_message.ts";
 import { formatIpv4, type Ipv4, ipv4ToBytes, parseIpv4 } from "../../lib/wire/ipv4.ts";
 import { MSG, OPT } from "../../lib/wire/option_registry.ts";
 import { MemoryNet } from "./memory_link.ts";
+import { clientKeyOf } from "../../lib/wire/client_key.ts";
 import { mac, request } from "./udp_relay_client.ts";
 
 export const T0_MS = 1_800_000_000_000;
@@ -58,32 +62,93 @@ export function pairConfig(role: "primary" | "secondary", extra = ""): Config {
   return r.config;
 }
 
+/** The DHCP socket of a box, in memory: the harness delivers datagrams and takes replies. */
+export class MemoryDhcpTransport implements DatagramTransport {
+  readonly port = 67;
+  readonly #out: OutDatagram[] = [];
+  #on: ((d: Datagram) => void) | undefined;
+  #closed = false;
+  #ended: (() => void) | undefined;
+
+  run(onDatagram: (d: Datagram) => void): Promise<void> {
+    this.#on = onDatagram;
+    return new Promise((r) => (this.#ended = r));
+  }
+  deliver(data: Uint8Array, fromIp: string, fromPort: number): void {
+    if (!this.#closed) this.#on?.({ data, fromIp, fromPort });
+  }
+  send(data: Uint8Array, ip: string, port: number): Promise<void> {
+    if (!this.#closed) this.#out.push({ data, ip, port });
+    return Promise.resolve();
+  }
+  sendMany(list: readonly OutDatagram[]): readonly number[] {
+    if (this.#closed) return list.map((_, i) => i);
+    for (const d of list) this.#out.push(d);
+    return [];
+  }
+  close(): void {
+    this.#closed = true;
+    this.#ended?.();
+  }
+  /** Replies sent since the last call. */
+  take(): DhcpPacket[] {
+    const out: DhcpPacket[] = [];
+    for (const d of this.#out.splice(0)) {
+      const r = decodeDhcp(d.data);
+      if (r.ok) out.push(r.packet);
+    }
+    return out;
+  }
+}
+
+const RELAY = "192.0.2.1";
+
 export class Box {
   readonly clock: ManualClock;
   readonly parts: FailoverParts;
   readonly log = new MemoryLog();
   readonly registry = new Registry();
+  readonly pipeline: WritePipeline;
+  readonly server: DhcpServer;
+  readonly transport = new MemoryDhcpTransport();
   alive = true;
-  readonly #poolCursor = new Map<number, number>();
 
   constructor(
     readonly name: "a" | "b",
     readonly config: Config,
+    /** The committed ("on disk") leases; a restart on the same object is a crash. */
     readonly store: LeaseStore,
     net: MemoryNet,
     nowMs: number,
   ) {
     this.clock = new ManualClock(nowMs);
+    const metrics = dhcpMetrics(this.registry, config, store);
+    this.pipeline = new WritePipeline(
+      store,
+      pipelineHooks(metrics, this.log, () => this.clock.nowMs()),
+    );
     const fo = config.failover!;
     this.parts = composeFailover(
       config,
       fo,
-      store,
+      new PipelineStore(this.pipeline),
       this.clock,
       net.network(name),
       this.registry,
       this.log,
     );
+    this.server = new DhcpServer({
+      config,
+      pipeline: this.pipeline,
+      clock: this.clock,
+      transport: this.transport,
+      log: this.log,
+      metrics,
+      scope: this.parts.scope,
+      prepareOps: this.parts.prepareOps,
+      onCommitted: (changed) => this.parts.peer.leasesCommitted(changed),
+    });
+    void this.server.run();
     this.parts.peer.start();
   }
 
@@ -95,38 +160,31 @@ export class Box {
     return Math.floor(this.clock.nowMs() / 1000);
   }
 
-  /** What lib/server.ts does for one packet, synchronously. */
-  serve(p: DhcpPacket): Decision {
-    const scope = this.parts.scope();
-    const nowSec = this.nowSec();
-    const d = handle(p, {
-      config: this.config,
-      leases: this.store,
-      nowSec,
-      scope,
-      poolCursor: this.#poolCursor,
-    });
-    advancePoolCursor(this.#poolCursor, d);
-    if (d.kind === "drop") return d;
-    const ops = this.parts.prepareOps(d.ops, this.store, scope, nowSec);
-    this.store.apply(ops);
-    const changed: Lease[] = [];
-    for (const op of ops) {
-      if (op.kind === "put") changed.push(this.store.get(op.lease.ip)!);
-    }
-    if (changed.length > 0) this.parts.peer.leasesCommitted(changed);
-    return d;
+  /** One packet in through the relay, the replies to it out (after commit, as the runtime). */
+  async exchange(p: DhcpPacket): Promise<DhcpPacket[]> {
+    if (!this.alive) return [];
+    this.transport.deliver(encodeDhcp(p), RELAY, 67);
+    await settle();
+    return this.transport.take().filter((r) => r.xid === p.xid);
   }
 
   activeLeases(): Lease[] {
     return [...this.store.all()].filter((l) => l.state === "active" && l.endSec > this.nowSec());
   }
 
-  stop(): void {
+  /** kill -9: no drain, nothing more sent; commits already started reach the store. */
+  kill(): void {
     this.alive = false;
+    void this.server.stop();
     this.parts.peer.stop();
   }
+
+  stop(): void {
+    this.kill();
+  }
 }
+
+const typeOf = (p: DhcpPacket) => p.options.get(OPT.dhcpMessageType)?.[0];
 
 export interface AckRecord {
   readonly box: string;
@@ -137,6 +195,20 @@ export interface AckRecord {
   readonly toMs: number;
 }
 
+interface WriteEvent {
+  readonly ip: string;
+  readonly state: string;
+  readonly clientKey: string;
+  readonly endSec: number;
+  readonly trueMs: number;
+  readonly boxMs: number;
+}
+
+/** The client key the server derives for client i (no client id: htype + chaddr). */
+function keyOfClient(i: number): string {
+  return clientKeyOf(undefined, 1, mac(i).subarray(0, 6));
+}
+
 export class Pair {
   readonly net = new MemoryNet();
   a: Box;
@@ -144,6 +216,8 @@ export class Pair {
   nowMs = T0_MS;
   skewMs: Record<"a" | "b", number> = { a: 0, b: 0 };
   readonly acks: AckRecord[] = [];
+  /** Clients that gave their address back (their lease ends then, for the checker). */
+  readonly released: { ip: string; client: number; atMs: number }[] = [];
   #xid = 1;
 
   constructor(
@@ -152,8 +226,8 @@ export class Pair {
     storeA: LeaseStore = new MemoryLeaseStore(),
     storeB: LeaseStore = new MemoryLeaseStore(),
   ) {
-    this.a = new Box("a", configA, storeA, this.net, this.nowMs);
-    this.b = new Box("b", configB, storeB, this.net, this.nowMs);
+    this.a = new Box("a", configA, this.recordingStore("a", storeA), this.net, this.nowMs);
+    this.b = new Box("b", configB, this.recordingStore("b", storeB), this.net, this.nowMs);
   }
 
   box(n: "a" | "b"): Box {
@@ -177,9 +251,13 @@ export class Pair {
   }
 
   /** Advances until cond() or timeoutMs; returns elapsed ms, or -1. */
-  async until(cond: () => boolean, timeoutMs = 20_000, stepMs = 50): Promise<number> {
+  async until(
+    cond: () => boolean | Promise<boolean>,
+    timeoutMs = 20_000,
+    stepMs = 50,
+  ): Promise<number> {
     const start = this.nowMs;
-    while (!cond()) {
+    while (!(await cond())) {
       if (this.nowMs - start >= timeoutMs) return -1;
       await this.advance(stepMs, stepMs);
     }
@@ -187,7 +265,7 @@ export class Pair {
   }
 
   kill(n: "a" | "b"): void {
-    this.box(n).stop();
+    this.box(n).kill();
     this.net.kill(n);
   }
 
@@ -195,58 +273,75 @@ export class Pair {
   restart(n: "a" | "b", store: LeaseStore): void {
     this.net.revive(n);
     const config = n === "a" ? this.configA : this.configB;
-    const box = new Box(n, config, store, this.net, this.nowMs + this.skewMs[n]);
+    // The same store object is a crash (it keeps what was committed); a new one is a wiped disk.
+    const recorded = store === this.box(n).store ? store : this.recordingStore(n, store);
+    const box = new Box(n, config, recorded, this.net, this.nowMs + this.skewMs[n]);
     if (n === "a") this.a = box;
     else this.b = box;
   }
 
   /**
    * One client's DORA through a relay that forwards to both live boxes (draft §3.2): it takes
-   * the first OFFER (from `prefer` when both answer), REQUESTs it from that server. Returns the
-   * ACKed address.
+   * the first OFFER (from `prefer` when both answer), REQUESTs it from that server (the relay
+   * forwards the REQUEST to both, as a relay does). Returns the ACKed address.
    */
-  dora(client: number, secs = 0, prefer: "a" | "b" = "a"): string | undefined {
+  async dora(client: number, secs = 0, prefer: "a" | "b" = "a"): Promise<string | undefined> {
     const chaddr = mac(client);
-    const giaddr = parseIpv4("192.0.2.1")!;
+    const giaddr = parseIpv4(RELAY)!;
     const xid = this.#xid++;
     const discover = { ...request(MSG.DISCOVER, chaddr, giaddr, xid), secs };
-    let offer: { box: Box; p: DhcpPacket } | undefined;
+    let offer: DhcpPacket | undefined;
     const order = prefer === "a" ? [this.a, this.b] : [this.b, this.a];
     for (const box of order) {
-      if (!box.alive) continue;
-      const d = box.serve(discover);
-      if (d.kind === "reply" && offer === undefined) offer = { box, p: d.reply };
+      const o = (await box.exchange(discover)).find((r) => typeOf(r) === MSG.OFFER);
+      offer ??= o;
     }
     if (offer === undefined) return undefined;
     const req = {
       ...request(MSG.REQUEST, chaddr, giaddr, xid, [
-        [OPT.requestedIpAddress, ipv4ToBytes(offer.p.yiaddr)],
-        [OPT.serverIdentifier, offer.p.options.get(OPT.serverIdentifier)!],
+        [OPT.requestedIpAddress, ipv4ToBytes(offer.yiaddr)],
+        [OPT.serverIdentifier, offer.options.get(OPT.serverIdentifier)!],
       ]),
       secs,
     };
     let acked: string | undefined;
     for (const box of [this.a, this.b]) {
-      if (!box.alive) continue;
-      const d = box.serve(req);
-      if (d.kind === "reply" && d.replyType === "ACK") {
-        acked = this.#record(box, client, d.reply);
+      for (const r of await box.exchange(req)) {
+        if (typeOf(r) === MSG.ACK) acked = this.#record(box, client, r);
       }
     }
     return acked;
   }
 
-  /** RENEWING: unicast to the server that gave the lease (if alive), else REBINDING to both. */
-  renew(client: number, ip: string): string | undefined {
+  /** RENEWING/REBINDING: to both boxes through the relay; the first ACK counts. */
+  async renew(client: number, ip: string): Promise<string | undefined> {
     const chaddr = mac(client);
     const ciaddr = parseIpv4(ip)!;
-    const p = request(MSG.REQUEST, chaddr, parseIpv4("192.0.2.1")!, this.#xid++, [], ciaddr);
+    const p = request(MSG.REQUEST, chaddr, parseIpv4(RELAY)!, this.#xid++, [], ciaddr);
+    let acked: string | undefined;
     for (const box of [this.a, this.b]) {
-      if (!box.alive) continue;
-      const d = box.serve(p);
-      if (d.kind === "reply" && d.replyType === "ACK") return this.#record(box, client, d.reply);
+      for (const r of await box.exchange(p)) {
+        if (typeOf(r) === MSG.ACK) acked ??= this.#record(box, client, r);
+      }
     }
-    return undefined;
+    return acked;
+  }
+
+  /** DHCPRELEASE of ip by client, to both boxes (the client unicasts; the relay path is fine). */
+  async release(client: number, ip: string): Promise<void> {
+    const p = request(MSG.RELEASE, mac(client), parseIpv4(RELAY)!, this.#xid++, [
+      [OPT.serverIdentifier, ipv4ToBytes(parseIpv4("10.0.0.1")!)],
+    ], parseIpv4(ip)!);
+    for (const box of [this.a, this.b]) {
+      await box.exchange({
+        ...p,
+        options: new Map([
+          ...p.options,
+          [OPT.serverIdentifier, ipv4ToBytes(box.config.serverId)],
+        ]),
+      });
+    }
+    this.released.push({ ip, client, atMs: this.nowMs });
   }
 
   #record(box: Box, client: number, reply: DhcpPacket): string {
@@ -263,22 +358,98 @@ export class Pair {
     return ip;
   }
 
-  /** Every pair of ACKs of one address to two different clients at overlapping times. */
+  /**
+   * Every pair of clients that held one address at overlapping true times: by the ACKs the
+   * clients saw (a lease runs from its ACK to its end, or to the client's RELEASE), and by
+   * both boxes' committed ACTIVE records (lease histories).
+   */
   duplicates(): string[] {
     const out: string[] = [];
-    const byIp = new Map<string, AckRecord[]>();
-    for (const a of this.acks) byIp.set(a.ip, [...(byIp.get(a.ip) ?? []), a]);
+    const held: { ip: string; who: string; fromMs: number; toMs: number; via: string }[] = [];
+    for (const a of this.acks) {
+      const rel = this.released.find((r) =>
+        r.ip === a.ip && r.client === a.client && r.atMs >= a.fromMs
+      );
+      const toMs = Math.min(a.toMs, rel?.atMs ?? Infinity);
+      held.push({ ip: a.ip, who: keyOfClient(a.client), fromMs: a.fromMs, toMs, via: a.box });
+    }
+    for (const h of this.history) held.push(h);
+    const byIp = new Map<string, typeof held>();
+    for (const h of held) byIp.set(h.ip, [...(byIp.get(h.ip) ?? []), h]);
     for (const [ip, list] of byIp) {
       for (let i = 0; i < list.length; i++) {
         for (let j = i + 1; j < list.length; j++) {
           const x = list[i]!, y = list[j]!;
-          if (x.client !== y.client && x.fromMs < y.toMs && y.fromMs < x.toMs) {
-            out.push(`${ip}: client ${x.client} via ${x.box} and client ${y.client} via ${y.box}`);
+          if (x.who !== y.who && x.fromMs < y.toMs && y.fromMs < x.toMs) {
+            out.push(`${ip}: ${x.who} via ${x.via} and ${y.who} via ${y.via}`);
           }
         }
       }
     }
     return out;
+  }
+
+  /** Committed ACTIVE intervals of both boxes' stores, in true time, ended by the next write. */
+  get history(): { ip: string; who: string; fromMs: number; toMs: number; via: string }[] {
+    const out: { ip: string; who: string; fromMs: number; toMs: number; via: string }[] = [];
+    for (const [box, events] of this.#writes) {
+      const open = new Map<string, (typeof out)[number]>();
+      for (const e of events) {
+        const prev = open.get(e.ip);
+        if (prev !== undefined) prev.toMs = Math.min(prev.toMs, e.trueMs);
+        open.delete(e.ip);
+        if (e.state !== "active" || e.clientKey === "") continue;
+        const h = {
+          ip: e.ip,
+          who: e.clientKey,
+          fromMs: e.trueMs,
+          toMs: e.trueMs + Math.max(0, e.endSec * 1000 - e.boxMs),
+          via: `${box} store`,
+        };
+        out.push(h);
+        open.set(e.ip, h);
+      }
+    }
+    return out;
+  }
+
+  readonly #writes = new Map<string, WriteEvent[]>();
+
+  /** A store for box n that records every committed put (its lease history). */
+  recordingStore(n: "a" | "b", inner: LeaseStore = new MemoryLeaseStore()): LeaseStore {
+    const events = this.#writes.get(n) ?? [];
+    this.#writes.set(n, events);
+    const record = (ops: readonly LeaseOp[]) => {
+      for (const op of ops) {
+        if (op.kind !== "put") continue;
+        events.push({
+          ip: formatIpv4(op.lease.ip),
+          state: op.lease.state,
+          clientKey: op.lease.clientKey,
+          endSec: op.lease.endSec,
+          trueMs: this.nowMs,
+          boxMs: this.nowMs + this.skewMs[n],
+        });
+      }
+    };
+    return new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop === "commit") {
+          return (ops: readonly LeaseOp[]) => {
+            const p = target.commit(ops);
+            return p.then(() => record(ops));
+          };
+        }
+        if (prop === "apply") {
+          return (ops: readonly LeaseOp[]) => {
+            target.apply(ops);
+            record(ops);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
   }
 
   stop(): void {
