@@ -12,7 +12,7 @@ import { emptyLease } from "../lease/lease.ts";
 import { bndupdRule, stateAfterAcceptedBndupd } from "../lease/transitions.ts";
 import { ownerStateOf } from "./serving.ts";
 import type { Config } from "../config/config.ts";
-import { cidrContains, type Ipv4 } from "../wire/ipv4.ts";
+import { cidrContains } from "../wire/ipv4.ts";
 import { fromHex, toHex } from "../wire/bytes.ts";
 import { clientKeyOf } from "../wire/client_key.ts";
 import type { BindingUpdate } from "./binding_codec.ts";
