@@ -1,7 +1,7 @@
 /**
  * Tandem: a redundant DHCPv4 server. Composition root: argv -> config -> adapters -> run.
  *
- *   tandem run [--config FILE]          serve (no --config: the embedded example, loopback only)
+ *   tandem run [--config FILE] [--new-pair]   serve (no --config: the embedded example)
  *   tandem check-config FILE            validate a config; exit 0 or print every error
  *   tandem leases [--json] [--state S] [--config FILE | --db PATH]
  *   tandem status [--config FILE | --url URL]
@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, formatIssues, parseConfig } from "./lib/config/parse_config.ts";
 import type { Config } from "./lib/config/config.ts";
-import { boot, DB_FILE } from "./lib/platform/boot.ts";
+import { boot, DB_FILE, NewPairRefused } from "./lib/platform/boot.ts";
 import { setupLogging } from "./lib/platform/log.ts";
 import { onTerminate } from "./lib/platform/signals.ts";
 import { VERSION } from "./lib/version.ts";
@@ -21,7 +21,11 @@ import { printStatus, requestPartnerDown } from "./lib/platform/status_command.t
 const USAGE = `tandem ${VERSION}: a redundant DHCPv4 server
 
 usage:
-  tandem run [--config FILE]        serve DHCP (default: the embedded example config, loopback only)
+  tandem run [--config FILE] [--new-pair]
+                                    serve DHCP (default: the embedded example config, loopback only);
+                                    --new-pair: first start of a brand-new failover pair (refused when
+                                    the store holds leases); without it a box with no failover record
+                                    recovers from its partner and waits MCLT before serving
   tandem check-config FILE          validate FILE; exit 0, or print each error and exit 1
   tandem leases [--json] [--state STATE] [--config FILE | --db PATH]
   tandem status [--config FILE | --url URL]
@@ -61,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
       db: { type: "string" },
       url: { type: "string" },
       token: { type: "string" },
+      "new-pair": { type: "boolean" },
     },
   });
   switch (command) {
@@ -68,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       const config = await loadConfig(values.config ?? positionals[0]);
       const format = Deno.env.get("TANDEM_LOG_FORMAT") === "text" ? "text" : "json";
       await setupLogging(config.logLevel, format);
-      const running = await boot(config);
+      const running = await boot(config, values["new-pair"] === true ? { newPair: true } : {});
       onTerminate(() => running.stop());
       await running.done;
       await running.stop(); // the same stop the signal started: wait for it to finish
@@ -122,8 +127,8 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.message);
+    if (e instanceof ConfigError || e instanceof NewPairRefused) {
+      console.error(e instanceof NewPairRefused ? `tandem: ${e.message}` : e.message);
       Deno.exit(1);
     }
     if (e instanceof Error && e.name === "TypeError" && /parseArgs|option/i.test(e.message)) {

@@ -59,6 +59,9 @@ const PARAMS: BootParams = {
   safePeriodSec: 600,
   startupMs: 5000,
   startupTimeout: "previous-state",
+  // The scenarios start from a commissioned new pair; the MCLT wait of a box without a record
+  // is tested on its own below.
+  newPair: true,
 };
 
 function snap(

@@ -128,3 +128,32 @@ Deno.test("duplicate checker: overlapping holds of one address are reported, a r
     pair.stop();
   }
 });
+
+Deno.test("regression: a wiped secondary does not re-issue an address it leased before the wipe", async () => {
+  const { MemoryLeaseStore } = await import("../lib/lease/memory_store.ts");
+  const pair = new Pair();
+  try {
+    await normal(pair);
+    await interrupted(pair);
+    const x = await pair.dora(1, 0, "b");
+    ok(x !== undefined);
+    const firstEnd = pair.acks[0]!.toMs;
+    // The secondary loses its disk before the primary heard of the lease.
+    pair.kill("b");
+    pair.restart("b", new MemoryLeaseStore());
+    pair.net.heal();
+    await pair.advance(1000);
+    equal(pair.b.state, "recover-wait", "rebuilt from the primary, then the MCLT wait");
+    // Then the primary dies: the secondary alone, with no memory of the lease it gave.
+    pair.kill("a");
+    for (let c = 2; c <= 40; c++) {
+      await pair.dora(c, 0, "b");
+      await pair.advance(2000, 200);
+    }
+    const reissued = pair.acks.filter((k) => k.ip === x && k.client !== 1 && k.fromMs < firstEnd);
+    equal(reissued.length, 0, `${x} re-issued: ${JSON.stringify(reissued)}`);
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});

@@ -56,6 +56,8 @@ export interface PeerDeps {
   readonly fingerprint: string;
   /** Called after every state change, so the DHCP core's scope follows. */
   readonly onStateChange?: (s: FailoverSnapshot) => void;
+  /** Operator commissions a brand-new pair: no MCLT wait without a record (BootParams). */
+  readonly newPair?: boolean;
   /** The message digest for a shared secret (§11.1); default: the pure HMAC-SHA-256. */
   readonly digestWith?: (secret: string) => DigestFn;
 }
@@ -72,6 +74,8 @@ export class FailoverPeer {
   #stopped = false;
   #sinceMs: number;
   #poolreqSec = 0;
+  /** The last persist-state commit: a STATE waits for it (§9.2). */
+  #persisted: Promise<void> = Promise.resolve();
 
   constructor(deps: PeerDeps) {
     this.#d = deps;
@@ -94,12 +98,23 @@ export class FailoverPeer {
     const nowSec = this.#nowSec();
     const stored = deps.store.meta(SNAPSHOT_KEY);
     const persisted = stored === undefined ? undefined : snapshotFromJson(stored);
+    if (stored !== undefined && persisted === undefined) {
+      deps.log.error("failover.snapshot_invalid", {
+        message: "the stored failover state is unreadable or of another version; starting " +
+          "as a box without a record: RECOVER, then MCLT before serving (draft §9.3.2, §9.6.2)",
+      });
+    } else if (persisted !== undefined && deps.newPair === true) {
+      deps.log.info("failover.new_pair_ignored", {
+        message: "--new-pair ignored: this box has a failover record",
+      });
+    }
     const r = boot(persisted, {
       role: deps.config.role === "secondary" ? "secondary" : "primary",
       mcltSec: deps.fo.mcltSec,
       safePeriodSec: deps.fo.autoPartnerDownSec,
       startupMs: STARTUP_MS,
       startupTimeout: "previous-state",
+      ...(deps.newPair === true && persisted === undefined ? { newPair: true } : {}),
     }, nowSec);
     this.#snap = r.next;
     this.#sinceMs = deps.clock.nowMs();
@@ -216,18 +231,25 @@ export class FailoverPeer {
       switch (ef.kind) {
         case "persist-state":
           // Through the write pipeline, in order with every other write, so the event loop
-          // never waits on an fsync. The STATE that follows may leave before the
-          // fsync; a crash in between restarts from the previous state, which STARTUP handles
-          // like any restart (§9.3.2).
-          this.#d.store.commit([{
+          // never waits on an fsync.
+          this.#persisted = this.#d.store.commit([{
             kind: "meta",
             key: SNAPSHOT_KEY,
             value: snapshotToJson(this.#snap),
-          }]).catch((e) => this.#d.log.error("failover.persist_failed", { error: String(e) }));
+          }]);
+          this.#persisted.catch((e) =>
+            this.#d.log.error("failover.persist_failed", { error: String(e) })
+          );
           break;
-        case "send-state":
-          this.#sendState();
+        case "send-state": {
+          // §9.2: the state is in stable storage before the STATE announcing it leaves.
+          const link = this.#conn.link;
+          const fields = stateMessageFields(this.#snap);
+          this.#persisted.then(() => {
+            if (this.#conn.link === link) this.#sendState(fields);
+          }, () => {/* not stored: not announced */});
           break;
+        }
         case "send-updreq":
           this.#send({ kind: "updreq" });
           break;
@@ -407,8 +429,8 @@ export class FailoverPeer {
       remote: this.#conn.link?.remote ?? "",
       skewSec: this.#skewSec,
     });
+    // The "connected" transition asks for STATE (§7.9), sent once the state is stored.
     this.#event(mcltSec === undefined ? { type: "connected" } : { type: "connected", mcltSec });
-    this.#sendState();
   }
 
   #notePartnerFingerprint(v: ReadonlyMap<number, Uint8Array> | undefined): void {
@@ -425,9 +447,8 @@ export class FailoverPeer {
     this.#partnerFingerprint = text;
   }
 
-  #sendState(): void {
+  #sendState(f = stateMessageFields(this.#snap)): void {
     if (!this.#conn.handshaken) return;
-    const f = stateMessageFields(this.#snap);
     this.#send({ kind: "state", ...f, vendorOptions: fingerprintOption(this.#d.fingerprint) });
   }
 

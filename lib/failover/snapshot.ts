@@ -126,6 +126,12 @@ export interface BootParams {
   readonly startupTimeout: StartupTimeoutPolicy;
   /** Operator says stable storage was lost at this time (§9.3.2 step 1, second paragraph). */
   readonly storageLostAtSec?: number;
+  /**
+   * Operator commissions a brand-new pair (`tandem run --new-pair`, refused when the store holds
+   * leases): with no failover record, nothing was ever handed out, so the RECOVER-WAIT wait of
+   * §9.6.2 is skipped. Without it, a box with no valid record waits MCLT from its start.
+   */
+  readonly newPair?: boolean;
 }
 
 /** Fields of the STATE message for a snapshot (§9.3.1: in STARTUP send previous state + flag). */
@@ -137,8 +143,15 @@ export function stateMessageFields(
     : { serverState: s.state, startup: false, startTimeOfStateSec: s.sinceSec };
 }
 
+/**
+ * Version of the stored snapshot format. A record of another version is not trusted: the box
+ * boots as one without a record (RECOVER, and the MCLT wait, §9.3.2 step 1). Records written
+ * before versions existed have the same fields as version 1 and are read as version 1.
+ */
+export const SNAPSHOT_VERSION = 1;
+
 export function snapshotToJson(s: FailoverSnapshot): string {
-  return JSON.stringify(s);
+  return JSON.stringify({ version: SNAPSHOT_VERSION, ...s });
 }
 
 const isState = (x: unknown): x is ServerState =>
@@ -155,7 +168,8 @@ export function snapshotFromJson(text: string): FailoverSnapshot | undefined {
     return undefined;
   }
   if (typeof v !== "object" || v === null) return undefined;
-  const o = v as Record<string, unknown>;
+  const { version = SNAPSHOT_VERSION, ...o } = v as Record<string, unknown>;
+  if (version !== SNAPSHOT_VERSION) return undefined;
   const p = o.partner as Record<string, unknown> | undefined;
   const ok = (o.role === "primary" || o.role === "secondary") && isState(o.state) &&
     isState(o.previousState) && isNum(o.sinceSec) && isNum(o.previousSinceSec) &&
@@ -169,5 +183,5 @@ export function snapshotFromJson(text: string): FailoverSnapshot | undefined {
     isNumOrNull(o.commInterruptedSec) && isNumOrNull(o.partnerDownSec) &&
     isNumOrNull(o.recoverWaitUntilSec) && isNumOrNull(o.updDoneReceivedSec) &&
     isNumOrNull(o.updDoneSentSec);
-  return ok ? (v as FailoverSnapshot) : undefined;
+  return ok ? (o as unknown as FailoverSnapshot) : undefined;
 }

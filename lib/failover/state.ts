@@ -35,7 +35,8 @@
  *   else UPDREQ; UPDDONE -> RECOVER-WAIT; partner in POTENTIAL-CONFLICT, RESOLUTION-
  *   INTERRUPTED or CONFLICT-DONE -> POTENTIAL-CONFLICT (§9.5.2). Stays on comm-failed.
  * - RECOVER-WAIT (§9.6; code 254, isc-notes §3.2): entry: timer to time-of-failure + MCLT
- *   (skipped on first run, §9.6.2). Serves nobody. Exit: timer -> RECOVER-DONE, with or
+ *   (time-of-failure is the boot time for a box without a record, 0 only for an operator-
+ *   commissioned new pair, §9.6.2). Serves nobody. Exit: timer -> RECOVER-DONE, with or
  *   without communications.
  * - RECOVER-DONE (§9.7): serves renewals only (§9.7.1). Exit: partner NORMAL or RECOVER-DONE
  *   -> NORMAL (§9.7.2); partner POTENTIAL-CONFLICT -> POTENTIAL-CONFLICT (Figure 9.2-1).
@@ -199,7 +200,7 @@ class Run {
       this.effects.push({ kind: "send-updreq" }); // §9.10.1
     }
     if (to === RW) {
-      // §9.6.2: wait MCLT from the time of failure (0 with no record: §9.3.2 step 1).
+      // §9.6.2: wait MCLT from the time of failure (boot() sets it, §9.3.2 step 1).
       const until = s.timeOfFailureSec + s.mcltSec;
       s.recoverWaitUntilSec = until;
       if (until <= this.now) this.enter(RD, "§9.6.2 wait already over");
@@ -408,7 +409,11 @@ export function boot(
     startupMs: p.startupMs,
     startupTimeout: p.startupTimeout,
     lastOperatingSec: persisted?.lastOperatingSec ?? 0,
-    timeOfFailureSec: p.storageLostAtSec ?? persisted?.lastOperatingSec ?? 0,
+    // §9.3.2 step 1: with no (valid) record the box cannot know what it handed out before,
+    // so it waits MCLT from now in RECOVER-WAIT (§9.6.2) before allocating; only a pair the
+    // operator commissions as new skips that (BootParams.newPair).
+    timeOfFailureSec: p.storageLostAtSec ?? persisted?.lastOperatingSec ??
+      (p.newPair === true ? 0 : nowSec),
     commInterruptedSec: persisted?.commInterruptedSec ?? null,
     partnerDownSec: previous === PD ? persisted?.partnerDownSec ?? nowSec : null,
     recoverWaitUntilSec: previous === RW ? persisted?.recoverWaitUntilSec ?? null : null,

@@ -2,7 +2,9 @@ import { SERVER_STATES } from "./options.ts";
 import {
   type BootParams,
   type FailoverSnapshot,
+  SNAPSHOT_VERSION,
   snapshotFromJson,
+  snapshotToJson,
   stateMessageFields,
 } from "./snapshot.ts";
 import { boot, commFailedState, transition, TRANSITIONS } from "./state.ts";
@@ -125,4 +127,39 @@ Deno.test("SHUTDOWN/PAUSED remember the state to resume (§9.13.1, §9.14.1)", (
   assertEquals([sd.state, sd.previousState, sd.lastOperatingSec], ["shutdown", "normal", T + 5]);
   const again = boot(snapshotFromJson(JSON.stringify(sd)), P, T + 50).next;
   assertEquals(again.previousState, "communications-interrupted");
+});
+
+Deno.test("§9.3.2 step 1, §9.6.2: no record -> RECOVER, then MCLT from boot before RECOVER-DONE", () => {
+  const t0 = T + 5000;
+  let s = boot(undefined, P, t0).next;
+  assertEquals([s.previousState, s.timeOfFailureSec, s.storageLost], ["recover", t0, true]);
+  const at = (n: number) => ({ nowSec: n });
+  s = transition(s, { type: "connected", ...at(t0 + 1) }).next;
+  s = transition(s, {
+    type: "partner-state",
+    state: "normal",
+    startup: false,
+    startTimeSec: T,
+    ...at(t0 + 1),
+  }).next;
+  assertEquals(s.state, "recover");
+  s = transition(s, { type: "updreq-done", ...at(t0 + 2) }).next;
+  assertEquals(s.state, "recover-wait", "a box without a record waits");
+  assertEquals(s.recoverWaitUntilSec, t0 + P.mcltSec);
+  assertEquals(transition(s, { type: "mclt-expired", ...at(t0 + 100) }).next.state, "recover-wait");
+  const done = transition(s, { type: "mclt-expired", ...at(t0 + P.mcltSec) }).next;
+  assertEquals(done.state, "normal", "RECOVER-DONE, partner NORMAL -> NORMAL (§9.7.2)");
+  // A commissioned new pair skips the wait: nothing was ever handed out.
+  const fresh = boot(undefined, { ...P, newPair: true }, t0).next;
+  assertEquals(fresh.timeOfFailureSec, 0);
+});
+
+Deno.test("snapshot: versioned; another version is no record, an unversioned one is read", () => {
+  const s = persisted({ state: "normal" });
+  const text = snapshotToJson(s);
+  assertEquals(JSON.parse(text).version, SNAPSHOT_VERSION);
+  assertEquals(snapshotFromJson(text), s);
+  const { version: _v, ...legacy } = JSON.parse(text);
+  assertEquals(snapshotFromJson(JSON.stringify(legacy)), s);
+  assertEquals(snapshotFromJson(JSON.stringify({ ...legacy, version: 2 })), undefined);
 });

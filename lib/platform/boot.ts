@@ -39,9 +39,16 @@ export interface BootOptions {
   readonly log?: EventLog;
   /** The partner network (default: TCP per the [failover] section). */
   readonly peerNetwork?: PeerNetwork;
+  /** `tandem run --new-pair`: commission a brand-new pair (BootParams.newPair). */
+  readonly newPair?: boolean;
 }
 
 export const DB_FILE = "leases.db";
+
+/** `--new-pair` on a box whose store is not empty. */
+export class NewPairRefused extends Error {
+  override name = "NewPairRefused";
+}
 
 export async function boot(config: Config, opts: BootOptions = {}): Promise<Running> {
   const clock = opts.clock ?? systemClock;
@@ -60,7 +67,25 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     const net = opts.peerNetwork ??
       tcpPeerNetwork(fo.myAddress, fo.myPort, fo.partnerAddress, fo.partnerPort);
     const leases = new PipelineStore(pipeline);
-    failover = composeFailover(config, fo, leases, clock, net, registry, eventLog("failover"));
+    const records = store.size();
+    if (opts.newPair === true && records > 0) {
+      store.close();
+      throw new NewPairRefused(
+        `--new-pair refused: ${dbPath} holds ${records} lease records, so this box may ` +
+          "have handed out addresses its partner does not know of; start it without --new-pair " +
+          "(it recovers from its partner and waits MCLT before serving new clients)",
+      );
+    }
+    failover = composeFailover(
+      config,
+      fo,
+      leases,
+      clock,
+      net,
+      registry,
+      eventLog("failover"),
+      opts.newPair === true ? { newPair: true } : {},
+    );
   }
   const transport = openDhcpSocket(config.dhcp.address, config.dhcp.port, log);
   const server = new DhcpServer({

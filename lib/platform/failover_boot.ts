@@ -52,6 +52,7 @@ export function composeFailover(
   net: PeerNetwork,
   registry: Registry,
   log: EventLog,
+  opts: { readonly newPair?: boolean } = {},
 ): FailoverParts {
   const metrics = failoverMetrics(registry);
   const fingerprint = configFingerprint(config);
@@ -66,6 +67,7 @@ export function composeFailover(
     metrics,
     fingerprint,
     onStateChange: () => (scope = undefined),
+    ...(opts.newPair === true ? { newPair: true } : {}),
     digestWith: nativeHmacSha256With,
   });
   // A partner that is connected but not answering its clients: their secs keep rising past

@@ -120,6 +120,8 @@ export class Box {
     readonly store: LeaseStore,
     net: MemoryNet,
     nowMs: number,
+    /** First start of a brand-new pair (`tandem run --new-pair`). */
+    newPair = false,
   ) {
     this.clock = new ManualClock(nowMs);
     const metrics = dhcpMetrics(this.registry, config, store);
@@ -136,6 +138,7 @@ export class Box {
       net.network(name),
       this.registry,
       this.log,
+      { newPair },
     );
     this.server = new DhcpServer({
       config,
@@ -226,8 +229,10 @@ export class Pair {
     storeA: LeaseStore = new MemoryLeaseStore(),
     storeB: LeaseStore = new MemoryLeaseStore(),
   ) {
-    this.a = new Box("a", configA, this.recordingStore("a", storeA), this.net, this.nowMs);
-    this.b = new Box("b", configB, this.recordingStore("b", storeB), this.net, this.nowMs);
+    // Commissioned as a new pair only when both stores start empty, as an operator would.
+    const fresh = storeA.size() === 0 && storeB.size() === 0;
+    this.a = new Box("a", configA, this.recordingStore("a", storeA), this.net, this.nowMs, fresh);
+    this.b = new Box("b", configB, this.recordingStore("b", storeB), this.net, this.nowMs, fresh);
   }
 
   box(n: "a" | "b"): Box {

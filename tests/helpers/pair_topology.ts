@@ -178,7 +178,10 @@ export class PairNode {
       pairToml(this.role, this.addr, this.stateDir, this.opts),
     );
     this.#starts++;
+    // A brand-new pair is commissioned on its first start (--new-pair); later starts are
+    // restarts on the same state directory.
     const argv = [TANDEM_BIN, "run", "--config", this.configPath];
+    if (this.#starts === 1) argv.push("--new-pair");
     if (this.ns !== undefined) {
       const p = this.topo.spawn(this.ns, argv);
       this.#proc = p;

@@ -60,8 +60,8 @@ const state = (r: Running) => r.failover!.peer.snapshot.state;
 Deno.test("failover TCP: HMAC-authenticated pair survives garbage, floods and impostors", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tandem-fosec-" });
   const secret = "loopback-shared-secret-0123";
-  const b = await boot(config("secondary", dir, secret));
-  const a = await boot(config("primary", dir, secret));
+  const b = await boot(config("secondary", dir, secret), { newPair: true });
+  const a = await boot(config("primary", dir, secret), { newPair: true });
   const conns: Deno.Conn[] = [];
   let impostor: Running | undefined;
   const client = new RelayClient("127.78.0.1", a.dhcpPort);
