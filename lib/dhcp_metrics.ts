@@ -70,12 +70,20 @@ export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
 
 export type DhcpMetrics = ReturnType<typeof dhcpMetrics>;
 
-/** The write pipeline's hooks: commit latency, packets per transaction, failures. */
+/**
+ * The write pipeline's hooks: commit latency, packets per transaction, and failure. A failed
+ * COMMIT or fsync is fatal: after a failed fsync the kernel may have dropped the dirty pages
+ * (PostgreSQL's 2018 "fsyncgate"), so the in-memory index may be ahead of the disk. Nothing of
+ * the failed group was sent (its ACKs and BNDACKs wait for it); `fatal` stops the process, and
+ * the service manager restarts it from what is on disk.
+ */
 export function pipelineHooks(
   metrics: DhcpMetrics,
   log: EventLog,
   nowMs: () => number,
+  fatal: (e: unknown) => void,
 ): PipelineHooks {
+  let failedOnce = false;
   return {
     nowMs,
     committed: (packets, ms) => {
@@ -84,7 +92,15 @@ export function pipelineHooks(
     },
     failed: (e, packets) => {
       metrics.commitFailures.inc();
-      log.error("store.commit_failed", { error: String(e), packets });
+      if (failedOnce) return;
+      failedOnce = true;
+      log.error("store.fatal", {
+        error: String(e),
+        packets,
+        action: "no reply of this batch was sent; exiting so the service restarts from disk",
+        fix: "check the disk holding the state directory (space, I/O errors in dmesg)",
+      });
+      fatal(e);
     },
   };
 }

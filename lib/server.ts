@@ -99,6 +99,19 @@ export class DhcpServer {
     await this.#d.pipeline.drain();
   }
 
+  /**
+   * Storage failed (dhcp_metrics.ts pipelineHooks): stop at once. Nothing more is received,
+   * decided or sent, not even replies already paced, since the process is about to exit.
+   */
+  halt(): void {
+    this.#stopped = true;
+    this.#reclaimTimer?.cancel();
+    this.#d.transport.close();
+    this.#queue = [];
+    this.#paced = [];
+    this.#pacedHead = 0;
+  }
+
   /** Applies ops outside the packet path (the expiry sweep), told to failover like packets. */
   async applyOps(raw: readonly LeaseOp[]): Promise<void> {
     if (raw.length === 0) return;

@@ -64,8 +64,16 @@ function setup() {
   const sock = new FakeSocket();
   const registry = new Registry();
   const metrics = dhcpMetrics(registry, config, store);
-  const pipeline = new WritePipeline(store, pipelineHooks(metrics, new MemoryLog(), () => 0));
-  const server = new DhcpServer({
+  const log = new MemoryLog();
+  const fatal: unknown[] = [];
+  const pipeline = new WritePipeline(
+    store,
+    pipelineHooks(metrics, log, () => 0, (e) => {
+      fatal.push(e);
+      server.halt();
+    }),
+  );
+  const server: DhcpServer = new DhcpServer({
     config,
     pipeline,
     clock: new ManualClock(),
@@ -75,7 +83,7 @@ function setup() {
     scope: () => STANDALONE_SCOPE,
   });
   void server.run();
-  return { store, sock, server, metrics };
+  return { store, sock, server, metrics, log, fatal };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -145,8 +153,8 @@ Deno.test("server: packets handled during a commit form the next group, one comm
   await server.stop();
 });
 
-Deno.test("server: a failed commit sends no ACK and drops what was decided on top of it", async () => {
-  const { store, sock, server, metrics } = setup();
+Deno.test("server: a failed commit is fatal: no ACK of it or after it, store.fatal, halt", async () => {
+  const { store, sock, server, metrics, log, fatal } = setup();
   sock.inject(discover(1));
   sock.inject(discover(2));
   await tick();
@@ -162,11 +170,12 @@ Deno.test("server: a failed commit sends no ACK and drops what was decided on to
   equal(sock.sent.length, 2, "neither REQUEST was answered");
   equal(store.size(), 0, "nothing was stored");
   equal(metrics.commitFailures.get(), 1);
-  // The clients retransmit and the server serves them.
+  equal(fatal.length, 1, "the fatal callback ran once");
+  equal(log.events.filter((e) => e.event === "store.fatal").length, 1);
+  // Halted: a retransmission is not even read (the process is exiting; systemd restarts it).
   sock.inject(requestFor(1, o1!.data));
   await tick();
-  store.gates[2]!.open();
-  await tick();
-  deepEqual(sock.types().slice(2), [`${MSG.ACK}`]);
+  equal(store.gates.length, 2, "nothing more was decided");
+  equal(sock.sent.length, 2, "nothing more was sent");
   await server.stop();
 });

@@ -157,3 +157,22 @@ Deno.test("regression: a wiped secondary does not re-issue an address it leased 
     pair.stop();
   }
 });
+
+Deno.test("regression: a failed commit of the partner's update is fatal and sends no BNDACK", async () => {
+  const pair = new Pair();
+  try {
+    await normal(pair);
+    // The secondary's disk starts failing: every commit rejects from now on.
+    const store = pair.b.store as unknown as { commit: () => Promise<void> };
+    store.commit = () => Promise.reject(new Error("EIO: fsync failed"));
+    const ip = await pair.dora(1);
+    ok(ip !== undefined, "the primary answers its client");
+    await pair.advance(1000);
+    equal(pair.b.log.events.filter((e) => e.event === "store.fatal").length, 1);
+    equal(pair.b.alive, false, "the secondary stopped");
+    const held = pair.a.store.get(parseIpv4(ip)!)!;
+    equal(held.pendingUpdate, true, "no BNDACK reached the primary: the update stays pending");
+  } finally {
+    pair.stop();
+  }
+});

@@ -41,7 +41,12 @@ export interface BootOptions {
   readonly peerNetwork?: PeerNetwork;
   /** `tandem run --new-pair`: commission a brand-new pair (BootParams.newPair). */
   readonly newPair?: boolean;
+  /** After a failed commit or fsync (default: exit STORE_FATAL_EXIT). For in-process tests. */
+  readonly onFatal?: (e: unknown) => void;
 }
+
+/** Exit status after a failed commit or fsync: sysexits EX_IOERR. */
+export const STORE_FATAL_EXIT = 74;
 
 export const DB_FILE = "leases.db";
 
@@ -60,7 +65,17 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   registerProcessMetrics(registry);
   const metrics = dhcpMetrics(registry, config, store);
   // Every lease write while serving goes through one pipeline (lib/lease/write_pipeline.ts).
-  const pipeline = new WritePipeline(store, pipelineHooks(metrics, log, () => performance.now()));
+  // A failed commit or fsync stops this process (pipelineHooks); systemd restarts it.
+  let halt = (): void => {};
+  const fatal = (e: unknown) => {
+    halt();
+    if (opts.onFatal !== undefined) return opts.onFatal(e);
+    Deno.exit(STORE_FATAL_EXIT);
+  };
+  const pipeline = new WritePipeline(
+    store,
+    pipelineHooks(metrics, log, () => performance.now(), fatal),
+  );
   const fo = config.role === "standalone" ? undefined : config.failover;
   let failover: FailoverParts | undefined;
   if (fo !== undefined) {
@@ -101,6 +116,10 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
       onCommitted: (changed) => failover.peer.leasesCommitted(changed),
     }),
   });
+  halt = () => {
+    server.halt();
+    failover?.peer.stop();
+  };
   failover?.peer.start();
   const startedMs = clock.nowMs();
   let stopping = false;
