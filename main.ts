@@ -11,7 +11,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, formatIssues, parseConfig } from "./lib/config/parse_config.ts";
 import type { Config } from "./lib/config/config.ts";
-import { boot, DB_FILE, NewPairRefused } from "./lib/platform/boot.ts";
+import { boot, DB_FILE, NewPairRefused, StateLocked } from "./lib/platform/boot.ts";
 import { setupLogging } from "./lib/platform/log.ts";
 import { onTerminate } from "./lib/platform/signals.ts";
 import { VERSION } from "./lib/version.ts";
@@ -127,8 +127,8 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof NewPairRefused) {
-      console.error(e instanceof NewPairRefused ? `tandem: ${e.message}` : e.message);
+    if (e instanceof ConfigError || e instanceof NewPairRefused || e instanceof StateLocked) {
+      console.error(e instanceof ConfigError ? e.message : `tandem: ${e.message}`);
       Deno.exit(1);
     }
     if (e instanceof Error && e.name === "TypeError" && /parseArgs|option/i.test(e.message)) {

@@ -16,6 +16,7 @@ import { openDhcpSocket } from "./dhcp_socket.ts";
 import { trimMallocHeap } from "./malloc_trim.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
 import { serveHttp } from "./http_server.ts";
+import { acquireStateLock } from "./state_lock.ts";
 import { type EventLog, eventLog } from "./log.ts";
 import { VERSION } from "../version.ts";
 import { composeFailover, type FailoverParts } from "./failover_boot.ts";
@@ -50,6 +51,11 @@ export const STORE_FATAL_EXIT = 74;
 
 export const DB_FILE = "leases.db";
 
+/** Another server holds the state directory (state_lock.ts). */
+export class StateLocked extends Error {
+  override name = "StateLocked";
+}
+
 /** `--new-pair` on a box whose store is not empty. */
 export class NewPairRefused extends Error {
   override name = "NewPairRefused";
@@ -59,8 +65,22 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? eventLog("dhcp");
   await Deno.mkdir(config.stateDir, { recursive: true });
+  const lock = acquireStateLock(config.stateDir);
+  if (lock.ok === false) throw new StateLocked(lock.message);
+  if (lock.ok === "unavailable") {
+    log.warn("store.lock_unavailable", {
+      message: "no FFI here: a second server on this state directory would not be refused",
+    });
+  }
+  const unlock = () => lock.ok === true && lock.release();
   const dbPath = `${config.stateDir}/${DB_FILE}`;
-  const store = SqliteLeaseStore.open(dbPath, { asyncFsync: true });
+  let store: SqliteLeaseStore;
+  try {
+    store = SqliteLeaseStore.open(dbPath, { asyncFsync: true });
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const registry = new Registry();
   registerProcessMetrics(registry);
   const metrics = dhcpMetrics(registry, config, store);
@@ -85,6 +105,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     const records = store.size();
     if (opts.newPair === true && records > 0) {
       store.close();
+      unlock();
       throw new NewPairRefused(
         `--new-pair refused: ${dbPath} holds ${records} lease records, so this box may ` +
           "have handed out addresses its partner does not know of; start it without --new-pair " +
@@ -172,6 +193,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
         await done.catch(() => {});
         await http.shutdown();
         store.close();
+        unlock();
         log.info("tandem.stopped", {});
       })();
       return stopped;
