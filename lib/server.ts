@@ -78,7 +78,7 @@ export class DhcpServer {
 
   constructor(deps: ServerDeps) {
     this.#d = deps;
-    this.#logLimiter = new LogLimiter(deps.log, () => deps.clock.nowMs());
+    this.#logLimiter = new LogLimiter(deps.log, () => deps.clock.monoMs());
     const direct = deps.config.subnets.find((s) => s.direct);
     this.#broadcastIp = deps.config.dhcp.broadcastAddress ??
       (direct === undefined ? "255.255.255.255" : formatIpv4(broadcastOf(direct.cidr)));

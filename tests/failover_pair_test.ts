@@ -213,3 +213,28 @@ Deno.test("pair: POOLREQ refills the secondary's BACKUP reserve after it was use
     pair.stop();
   }
 });
+
+Deno.test("pair: a wall-clock step of an hour changes no state; the offset follows the next message", async () => {
+  const pair = await normalPair();
+  try {
+    const transitions = () => pair.a.log.events.filter((e) => e.event === "failover.transition");
+    const before = transitions().length;
+    pair.skew("a", 3_600_000); // NTP steps the primary's clock an hour ahead
+    await pair.advance(5000);
+    equal(pair.a.state, "normal");
+    equal(pair.b.state, "normal");
+    equal(transitions().length, before, "no transition from a wall-clock step");
+    equal(pair.a.log.events.filter((e) => e.event === "failover.link_down").length, 0);
+    // The secondary re-measured the offset from the primary's messages (draft §5.10).
+    const offset = pair.b.log.events.filter((e) => e.event === "failover.clock_offset").at(-1);
+    equal(offset?.props.to, 3600);
+    // A lease made by the skewed primary is stored on the secondary on its own clock.
+    const ip = await pair.dora(1);
+    await pair.advance(500);
+    const l = pair.b.store.get(parseIpv4(ip!)!)!;
+    ok(Math.abs(l.clttSec - pair.b.nowSec()) <= 2, `cltt ${l.clttSec} vs now ${pair.b.nowSec()}`);
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});

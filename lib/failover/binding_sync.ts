@@ -64,7 +64,7 @@ export class BindingSync {
 
   constructor(host: SyncHost) {
     this.#h = host;
-    this.#limited = new LogLimiter(host.log, () => host.clock.nowMs());
+    this.#limited = new LogLimiter(host.log, () => host.clock.monoMs());
     // Bindings changed but never acknowledged before a restart are sent again (§8.4).
     for (const l of host.store.all()) if (l.pendingUpdate) this.#queue.enqueue(l.ip);
   }

@@ -117,7 +117,7 @@ export class FailoverPeer {
       ...(deps.newPair === true && persisted === undefined ? { newPair: true } : {}),
     }, nowSec);
     this.#snap = r.next;
-    this.#sinceMs = deps.clock.nowMs();
+    this.#sinceMs = deps.clock.monoMs();
     this.#run(r.effects);
     // Bindings changed but never acknowledged before a restart are sent again (§8.4).
     this.#sync = new BindingSync({
@@ -157,7 +157,7 @@ export class FailoverPeer {
 
   get lastContactAgeMs(): number | undefined {
     const last = this.#conn.lastRecvMs;
-    return last === 0 ? undefined : this.#d.clock.nowMs() - last;
+    return last === 0 ? undefined : this.#d.clock.monoMs() - last;
   }
 
   get queueWaiting(): number {
@@ -212,7 +212,7 @@ export class FailoverPeer {
     const r = transition(this.#snap, e);
     this.#snap = r.next;
     if (r.next.state !== before) {
-      this.#sinceMs = this.#d.clock.nowMs();
+      this.#sinceMs = this.#d.clock.monoMs();
       this.#d.metrics.transitions.inc({ from: before, to: r.next.state });
       this.#d.log.info("failover.transition", {
         from: before,
@@ -328,6 +328,7 @@ export class FailoverPeer {
 
   #onMessage(m: FailoverMessage): void {
     const fo = this.#d.fo;
+    if (this.#conn.handshaken) this.#remeasureSkew(m.timeSec);
     switch (m.kind) {
       case "connect": {
         if (this.#snap.role !== "secondary") return this.#drop("CONNECT sent to a primary");
@@ -433,6 +434,20 @@ export class FailoverPeer {
     this.#event(mcltSec === undefined ? { type: "connected" } : { type: "connected", mcltSec });
   }
 
+  /**
+   * §5.10, §7.8.2 step 6: every message's time field is the partner's clock when it was sent,
+   * so the offset is re-measured from each one, not only at CONNECT: an NTP step on either box
+   * mid-connection corrects received times from the next message on (1 s resolution; transit
+   * time on a local link is well under that).
+   */
+  #remeasureSkew(partnerSec: number): void {
+    const skew = partnerSec - this.#nowSec();
+    if (Math.abs(skew - this.#skewSec) >= 5) {
+      this.#d.log.info("failover.clock_offset", { from: this.#skewSec, to: skew });
+    }
+    this.#skewSec = skew;
+  }
+
   #notePartnerFingerprint(v: ReadonlyMap<number, Uint8Array> | undefined): void {
     const text = fingerprintIn(v);
     if (text === undefined) return;
@@ -458,6 +473,6 @@ export class FailoverPeer {
 
   /** Time in the current state, for /status. */
   get stateAgeMs(): number {
-    return this.#d.clock.nowMs() - this.#sinceMs;
+    return this.#d.clock.monoMs() - this.#sinceMs;
   }
 }

@@ -103,7 +103,7 @@ export class PeerConnection {
     if (this.#link === undefined) return xid;
     const msg = { ...m, xid, timeSec: this.#h.nowSec() } as FailoverMessage;
     this.#link.send(encodeFailover(msg, { digest: this.#h.digest }));
-    this.#lastSendMs = this.#h.clock.nowMs();
+    this.#lastSendMs = this.#h.clock.monoMs();
     this.#h.metrics.sent.inc({ type: msg.kind });
     return xid;
   }
@@ -146,7 +146,7 @@ export class PeerConnection {
       return;
     }
     if (this.#link !== undefined) {
-      const heardMs = this.#h.clock.nowMs() - this.#lastRecvMs;
+      const heardMs = this.#h.clock.monoMs() - this.#lastRecvMs;
       if (this.#handshaken && heardMs <= this.#h.fo.receiveTimerMs) {
         // A live, authenticated link stays; a second connection is refused (§7.9.2, reason
         // 7), so garbage from the partner's address cannot knock the real link over.
@@ -165,7 +165,7 @@ export class PeerConnection {
     this.#link = link;
     this.#reader = new FrameReader({ digest: this.#h.digest });
     this.#handshaken = false;
-    this.#lastRecvMs = this.#h.clock.nowMs();
+    this.#lastRecvMs = this.#h.clock.monoMs();
     this.#lastSendMs = this.#lastRecvMs;
     this.#attachedMs = this.#lastRecvMs;
     link.start({
@@ -186,7 +186,7 @@ export class PeerConnection {
     const every = Math.max(20, Math.floor(fo.contactIntervalMs / 2));
     this.#linkTimer = this.#h.clock.after(every, () => {
       if (this.#link === undefined || this.#stopped) return;
-      const now = this.#h.clock.nowMs();
+      const now = this.#h.clock.monoMs();
       if (!this.#handshaken && now - this.#attachedMs > 2 * fo.receiveTimerMs) {
         // A connection that talks but never completes CONNECT/CONNECTACK is not a partner.
         this.#h.metrics.rejectedConnections.inc({ reason: "no-handshake" });
@@ -222,7 +222,7 @@ export class PeerConnection {
   }
 
   #onData(chunk: Uint8Array): void {
-    this.#lastRecvMs = this.#h.clock.nowMs();
+    this.#lastRecvMs = this.#h.clock.monoMs();
     for (const item of this.#reader?.push(chunk) ?? []) {
       if (!item.ok) {
         this.#h.metrics.badMessages.inc({ kind: item.error.kind });

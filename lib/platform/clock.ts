@@ -8,14 +8,20 @@ export interface TimerHandle {
 }
 
 export interface Clock {
-  /** Wall-clock milliseconds since the epoch. */
+  /**
+   * Wall-clock milliseconds since the epoch: for times that go on the wire or into leases. An
+   * NTP step moves it; never measure a duration with it.
+   */
   nowMs(): number;
+  /** Monotonic milliseconds (any origin): for every duration (timers, silence, ages). */
+  monoMs(): number;
   /** Runs fn once after delayMs. */
   after(delayMs: number, fn: () => void): TimerHandle;
 }
 
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
+  monoMs: () => performance.now(),
   after(delayMs, fn) {
     const id = setTimeout(fn, Math.max(0, delayMs));
     return { cancel: () => clearTimeout(id) };
@@ -28,6 +34,8 @@ export const systemClock: Clock = {
  */
 export class ManualClock implements Clock {
   #now: number;
+  #mono = 1_000_000; // any origin; not 0, which some callers read as "never"
+  /** Timers run on the monotonic time, as setTimeout does: a wall-clock step moves none. */
   #timers: { at: number; seq: number; fn: () => void; live: boolean }[] = [];
   #seq = 0;
 
@@ -39,30 +47,36 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  monoMs(): number {
+    return this.#mono;
+  }
+
   after(delayMs: number, fn: () => void): TimerHandle {
-    const t = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn, live: true };
+    const t = { at: this.#mono + Math.max(0, delayMs), seq: this.#seq++, fn, live: true };
     this.#timers.push(t);
     return { cancel: () => (t.live = false) };
   }
 
-  /** Moves time forward by ms, firing every timer that falls due, in order. */
+  /** Moves time (wall and monotonic) forward by ms, firing every timer that falls due, in order. */
   advance(ms: number): void {
-    const target = this.#now + ms;
+    const target = this.#mono + ms;
     for (;;) {
       this.#timers = this.#timers.filter((t) => t.live);
       this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = this.#timers[0];
       if (next === undefined || next.at > target) break;
       next.live = false;
-      this.#now = Math.max(this.#now, next.at);
+      const step = Math.max(0, next.at - this.#mono);
+      this.#mono += step;
+      this.#now += step;
       next.fn();
     }
-    this.#now = target;
+    this.#now += target - this.#mono;
+    this.#mono = target;
   }
 
-  /** Jumps the wall clock (clock skew / NTP step) without firing timers. */
+  /** Steps the wall clock only (clock skew, an NTP step): no timer fires or moves. */
   step(ms: number): void {
     this.#now += ms;
-    for (const t of this.#timers) t.at += ms;
   }
 }

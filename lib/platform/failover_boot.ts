@@ -74,7 +74,7 @@ export function composeFailover(
   // load_balance_max_secs, so this box answers them (serving.ts) and notes it here.
   let lastUnansweredMs = -Infinity;
   const PARTNER_SILENT_WINDOW_MS = 10_000;
-  const partnerAnswering = () => clock.nowMs() - lastUnansweredMs > PARTNER_SILENT_WINDOW_MS;
+  const partnerAnswering = () => clock.monoMs() - lastUnansweredMs > PARTNER_SILENT_WINDOW_MS;
   const watch = (inner: ServingScope): ServingScope => ({
     ...inner,
     answers(hashKey, secs, kind) {
@@ -89,7 +89,7 @@ export function composeFailover(
             fix: "check the partner's DHCP socket, relay configuration and logs",
           });
         }
-        lastUnansweredMs = clock.nowMs();
+        lastUnansweredMs = clock.monoMs();
         metrics.partnerSlowClients.inc();
       }
       return yes;
@@ -152,7 +152,7 @@ export function composeFailover(
   }
   let counted: { atMs: number; free: number; backup: number } | undefined;
   const poolCounts = () => {
-    const now = clock.nowMs();
+    const now = clock.monoMs();
     if (counted !== undefined && now - counted.atMs < POOL_COUNT_MS) return counted;
     let free = owned.free, backup = owned.backup;
     const sc = current();

@@ -127,7 +127,7 @@ export class Box {
     const metrics = dhcpMetrics(this.registry, config, store);
     this.pipeline = new WritePipeline(
       store,
-      pipelineHooks(metrics, this.log, () => this.clock.nowMs(), () => this.kill()),
+      pipelineHooks(metrics, this.log, () => this.clock.monoMs(), () => this.kill()),
     );
     const fo = config.failover!;
     this.parts = composeFailover(
