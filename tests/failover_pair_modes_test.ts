@@ -97,22 +97,58 @@ Deno.test("pair: a partner that does not answer its clients is noticed (secs ris
   }
 });
 
-Deno.test("pair: a scope-config mismatch is detected, shown, and makes /readyz say so", async () => {
-  const other = parseConfig(
-    pairToml("secondary").replace("192.0.2.10-192.0.2.109", "192.0.2.10-192.0.2.119"),
-  );
-  if (!other.ok) throw new Error("bad config");
-  const pair = new Pair(pairConfig("primary"), other.config);
-  try {
-    await pair.until(() => pair.a.parts.peer.connected, 5000);
-    await pair.advance(500);
-    equal(pair.a.parts.peer.fingerprintMatches, false);
-    const ready = pair.a.parts.ready();
-    equal(ready.ready, false);
-    ok(ready.reasons.some((r) => r.includes("differs")), ready.reasons.join());
-    ok(pair.a.registry.render().includes("tandem_failover_config_match 0"));
-    ok(pair.a.log.events.some((e) => e.event === "failover.config_mismatch"));
-  } finally {
-    pair.stop();
-  }
-});
+for (
+  const [name, a, b, words] of [
+    [
+      "different scopes",
+      pairToml("primary"),
+      pairToml("secondary").replace("192.0.2.10-192.0.2.109", "192.0.2.10-192.0.2.119"),
+      "different scope configuration",
+    ],
+    [
+      "both primary",
+      pairToml("primary"),
+      pairToml("primary").replace(
+        /server_id = "10.0.0.1"\nmy_address = "10.0.0.1"/,
+        'server_id = "10.0.0.2"',
+      ).replace('my_address = "10.0.0.1"', 'my_address = "10.0.0.2"').replace(
+        'partner_address = "10.0.0.2"',
+        'partner_address = "10.0.0.1"',
+      ),
+      'set role = "secondary" on one',
+    ],
+    [
+      "one server id",
+      pairToml("primary"),
+      pairToml("secondary").replace('server_id = "10.0.0.2"', 'server_id = "10.0.0.1"'),
+      "same server_id 10.0.0.1",
+    ],
+  ] as const
+) {
+  Deno.test(`pair: an unsafe pair is refused (${name}): no NORMAL, said in words, no new clients`, async () => {
+    const parse = (t: string) => {
+      const r = parseConfig(t);
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      return r.config;
+    };
+    const pair = new Pair(parse(a), parse(b));
+    try {
+      await pair.advance(10_000);
+      for (const box of [pair.a, pair.b]) {
+        ok(box.state !== "normal", `${box.name} reached NORMAL`);
+        const refused = box.log.events.find((e) => e.event === "failover.pair_refused");
+        ok(
+          String(refused?.props.problem ?? "").includes(words),
+          `${box.name}: ${refused?.props.problem}`,
+        );
+        const ready = box.parts.ready();
+        equal(ready.ready, false);
+        ok(ready.reasons.some((r) => r.includes(words)), ready.reasons.join());
+        equal(box.parts.scope().answers(new Uint8Array([1, 2, 3]), 99, "new"), false);
+        ok(/tandem_failover_pair_refused_total [1-9]/.test(box.registry.render()));
+      }
+    } finally {
+      pair.stop();
+    }
+  });
+}

@@ -41,6 +41,11 @@ export function failoverMetrics(reg: Registry) {
       "tandem_failover_config_mismatch_total",
       "Times the partner reported a different scope configuration.",
     ),
+    pairRefused: reg.counter(
+      "tandem_failover_pair_refused_total",
+      "Times the partner was refused as an unsafe pair (both primary or secondary, same " +
+        "server id, different scope configuration).",
+    ),
     partnerSlowClients: reg.counter(
       "tandem_failover_partner_unanswered_clients_total",
       "Clients of the partner answered here because their secs showed the partner was not answering.",

@@ -10,8 +10,71 @@ import { decodeText, encodeText } from "./lease_sync.ts";
 import type { FailoverMessage, VendorOptions } from "./messages.ts";
 import { PROTOCOL_VERSION, REJECT } from "./options.ts";
 
-/** Vendor-specific sub-option carrying the scope-config fingerprint. */
+/** Vendor-specific sub-options: the scope-config fingerprint, this box's server id and role. */
 const VENDOR_FINGERPRINT = 1;
+const VENDOR_SERVER_ID = 2;
+const VENDOR_ROLE = 3;
+
+/** Who the partner says it is (Tandem partners only; a legacy partner sends none). */
+export interface PartnerIdentity {
+  readonly fingerprint?: string;
+  readonly serverId?: string;
+  readonly role?: string;
+}
+
+/** The vendor options of CONNECT, CONNECTACK and STATE. */
+export function identityOption(
+  fingerprint: string,
+  serverId: string,
+  role: string,
+): Map<number, Uint8Array> {
+  return new Map([
+    [VENDOR_FINGERPRINT, encodeText(fingerprint)],
+    [VENDOR_SERVER_ID, encodeText(serverId)],
+    [VENDOR_ROLE, encodeText(role)],
+  ]);
+}
+
+export function identityIn(v: VendorOptions | undefined): PartnerIdentity {
+  const text = (k: number) => {
+    const b = v?.get(k);
+    return b === undefined ? undefined : decodeText(b).slice(0, 64);
+  };
+  const fingerprint = text(VENDOR_FINGERPRINT), serverId = text(VENDOR_SERVER_ID);
+  const role = text(VENDOR_ROLE);
+  return {
+    ...(fingerprint === undefined ? {} : { fingerprint }),
+    ...(serverId === undefined ? {} : { serverId }),
+    ...(role === undefined ? {} : { role }),
+  };
+}
+
+/**
+ * What makes two boxes an unsafe pair, in words with the fix, or undefined. Address ownership
+ * follows from each box's config (serving.ts ownerStateOf), so different scopes mean the boxes
+ * disagree about whose address is whose; two primaries both allocate from FREE; two secondaries
+ * both from BACKUP; one server id on both makes clients unable to tell the servers apart
+ * (RFC 2131 §4.3.1 option 54).
+ */
+export function pairProblem(
+  mine: { readonly fingerprint: string; readonly serverId: string; readonly role: string },
+  partner: PartnerIdentity,
+  partnerAddress: string,
+): string | undefined {
+  if (partner.role !== undefined && partner.role === mine.role) {
+    return `the partner ${partnerAddress} is also configured as ${mine.role}: set role = ` +
+      `"${mine.role === "primary" ? "secondary" : "primary"}" on one of the two boxes`;
+  }
+  if (partner.serverId !== undefined && partner.serverId === mine.serverId) {
+    return `the partner ${partnerAddress} uses the same server_id ${mine.serverId}: give each ` +
+      "box its own server_id (its own address)";
+  }
+  if (partner.fingerprint !== undefined && partner.fingerprint !== mine.fingerprint) {
+    return `the partner ${partnerAddress} has a different scope configuration (subnets, pools, ` +
+      "reservations, options, lease times or failover mode/split): give both boxes the same";
+  }
+  return undefined;
+}
 
 const receiveTimerSec = (fo: FailoverConfig) => Math.max(1, Math.ceil(fo.receiveTimerMs / 1000));
 
@@ -25,7 +88,10 @@ export function fingerprintIn(v: VendorOptions | undefined): string | undefined 
 }
 
 /** §7.8.1: what the primary sends on a new connection. */
-export function connectMessage(fo: FailoverConfig, fingerprint: string): Outgoing {
+export function connectMessage(
+  fo: FailoverConfig,
+  identity: Map<number, Uint8Array>,
+): Outgoing {
   return {
     kind: "connect",
     relationshipName: fo.relationshipName,
@@ -34,7 +100,7 @@ export function connectMessage(fo: FailoverConfig, fingerprint: string): Outgoin
     vendorClass: `tandem-${VERSION}`,
     protocolVersion: PROTOCOL_VERSION,
     mcltSec: fo.mcltSec,
-    vendorOptions: fingerprintOption(fingerprint),
+    vendorOptions: identity,
   };
 }
 
@@ -60,8 +126,9 @@ export function checkConnect(
 export function connectAck(
   fo: FailoverConfig,
   xid: number,
-  fingerprint: string,
+  identity: Map<number, Uint8Array>,
   reject?: number,
+  message?: string,
 ): Outgoing {
   const base = {
     kind: "connectack" as const,
@@ -69,12 +136,20 @@ export function connectAck(
     relationshipName: fo.relationshipName,
     protocolVersion: PROTOCOL_VERSION,
   };
-  if (reject !== undefined) return { ...base, rejectReason: reject };
+  if (reject !== undefined) {
+    // The identity goes with a refusal too, so the other box can say what is wrong.
+    return {
+      ...base,
+      rejectReason: reject,
+      vendorOptions: identity,
+      ...(message === undefined ? {} : { message }),
+    };
+  }
   return {
     ...base,
     maxUnackedBndupd: fo.maxUnackedBndupd,
     receiveTimerSec: receiveTimerSec(fo),
     vendorClass: `tandem-${VERSION}`,
-    vendorOptions: fingerprintOption(fingerprint),
+    vendorOptions: identity,
   };
 }

@@ -1,5 +1,12 @@
-import { equal } from "node:assert/strict";
-import { checkConnect, connectAck, connectMessage, fingerprintIn } from "./handshake.ts";
+import { deepEqual, equal } from "node:assert/strict";
+import {
+  checkConnect,
+  connectAck,
+  connectMessage,
+  identityIn,
+  identityOption,
+  pairProblem,
+} from "./handshake.ts";
 import { REJECT } from "./options.ts";
 import type { FailoverConfig } from "../config/config.ts";
 import type { FailoverMessage } from "./messages.ts";
@@ -12,9 +19,11 @@ const fo = {
   maxClockSkewSec: 60,
 } as FailoverConfig;
 
+const ID = identityOption("fp", "10.0.0.1", "primary");
+
 function connect(over: Partial<Extract<FailoverMessage, { kind: "connect" }>> = {}) {
   return {
-    ...(connectMessage(fo, "fp") as Extract<FailoverMessage, { kind: "connect" }>),
+    ...(connectMessage(fo, ID) as Extract<FailoverMessage, { kind: "connect" }>),
     xid: 1,
     timeSec: 1000,
     ...over,
@@ -25,14 +34,34 @@ Deno.test("checkConnect: accepts a matching CONNECT and measures the clock skew 
   const r = checkConnect(connect(), fo, 990);
   equal(r.reject, undefined);
   equal(r.skewSec, 10);
-  equal(fingerprintIn(connect().vendorOptions), "fp");
+  deepEqual(identityIn(connect().vendorOptions), {
+    fingerprint: "fp",
+    serverId: "10.0.0.1",
+    role: "primary",
+  });
 });
 
 Deno.test("checkConnect: refuses a stranger, a far clock, another version", () => {
   equal(checkConnect(connect({ relationshipName: "x" }), fo, 1000).reject, REJECT.invalidPartner);
   equal(checkConnect(connect(), fo, 1000 - 61).reject, REJECT.clockSkew);
   equal(checkConnect(connect({ protocolVersion: 2 }), fo, 1000).reject, REJECT.versionMismatch);
-  const ack = connectAck(fo, 7, "fp", REJECT.clockSkew);
+  const ack = connectAck(fo, 7, ID, REJECT.clockSkew);
   equal(ack.kind, "connectack");
   equal(ack.kind === "connectack" ? ack.rejectReason : 0, REJECT.clockSkew);
+});
+
+Deno.test("pairProblem: both primary, both secondary, one server id, two scopes; else none", () => {
+  const mine = { fingerprint: "fp", serverId: "10.0.0.1", role: "primary" };
+  const at = "10.0.0.2";
+  const good = { fingerprint: "fp", serverId: "10.0.0.2", role: "secondary" };
+  equal(pairProblem(mine, good, at), undefined);
+  equal(pairProblem(mine, {}, at), undefined, "a legacy partner says nothing: no verdict");
+  const says = (id: object) => pairProblem(mine, { ...good, ...id }, at) ?? "";
+  equal(says({ role: "primary" }).includes('set role = "secondary" on one'), true);
+  equal(
+    pairProblem({ ...mine, role: "secondary" }, good, at)?.includes("also configured as secondary"),
+    true,
+  );
+  equal(says({ serverId: "10.0.0.1" }).includes("same server_id 10.0.0.1"), true);
+  equal(says({ fingerprint: "other" }).includes("different scope configuration"), true);
 });

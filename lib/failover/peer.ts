@@ -13,6 +13,8 @@ import type { EventLog } from "../platform/log.ts";
 import type { PeerNetwork } from "../platform/peer_link.ts";
 import type { DigestFn, FailoverMessage } from "./messages.ts";
 import { PeerConnection } from "./peer_connection.ts";
+import { REJECT } from "./options.ts";
+import { formatIpv4 } from "../wire/ipv4.ts";
 import { hmacSha256With } from "./hmac_sha256.ts";
 import {
   boot,
@@ -32,8 +34,10 @@ import {
   checkConnect,
   connectAck,
   connectMessage,
-  fingerprintIn,
-  fingerprintOption,
+  identityIn,
+  identityOption,
+  pairProblem,
+  type PartnerIdentity,
 } from "./handshake.ts";
 import { BindingSync, type Outgoing } from "./binding_sync.ts";
 import { planPoolBalance } from "./pool_balance.ts";
@@ -74,6 +78,7 @@ export class FailoverPeer {
   #stopped = false;
   #sinceMs: number;
   #poolreqSec = 0;
+  #pairProblem: string | undefined;
   /** The last persist-state commit: a STATE waits for it (§9.2). */
   #persisted: Promise<void> = Promise.resolve();
 
@@ -89,7 +94,7 @@ export class FailoverPeer {
       nowSec: () => this.#nowSec(),
       attached: () => {
         if (this.#snap.role === "primary") {
-          this.#send(connectMessage(this.#d.fo, this.#d.fingerprint));
+          this.#send(connectMessage(this.#d.fo, this.#identity()));
         }
       },
       message: (m) => this.#onMessage(m),
@@ -143,6 +148,11 @@ export class FailoverPeer {
 
   get partnerFingerprint(): string | undefined {
     return this.#partnerFingerprint;
+  }
+
+  /** Why this pair is unsafe (both primary, same server id, different scopes), if it is. */
+  get pairProblem(): string | undefined {
+    return this.#pairProblem;
   }
 
   get fingerprintMatches(): boolean | undefined {
@@ -331,22 +341,36 @@ export class FailoverPeer {
     if (this.#conn.handshaken) this.#remeasureSkew(m.timeSec);
     switch (m.kind) {
       case "connect": {
-        if (this.#snap.role !== "secondary") return this.#drop("CONNECT sent to a primary");
-        const { reject, skewSec } = checkConnect(m, fo, this.#nowSec());
+        // §8.2: only a primary sends CONNECT. One arriving at a primary means two primaries,
+        // or a mismatched pair: refused, with the reason, on both sides (never NORMAL).
+        const problem = this.#snap.role !== "secondary"
+          ? pairProblem(this.#mine(), { role: "primary" }, fo.partnerAddress)
+          : this.#checkIdentity(identityIn(m.vendorOptions));
+        const { reject, skewSec } = problem !== undefined
+          ? { reject: REJECT.invalidPartner, skewSec: 0 }
+          : checkConnect(m, fo, this.#nowSec());
         if (reject !== undefined) {
+          if (problem !== undefined) this.#notePairProblem(problem);
           this.#d.metrics.rejectedConnections.inc({ reason: String(reject) });
           this.#d.log.warn("failover.connect_rejected", { reason: reject, skewSec });
-          this.#send(connectAck(fo, m.xid, this.#d.fingerprint, reject));
-          return this.#drop(`CONNECT rejected (${reject})`);
+          this.#send(connectAck(fo, m.xid, this.#identity(), reject, problem));
+          // The partner closes on reading the refusal; closing first could lose it on the way
+          // (it says what is wrong). A link never handshaken is dropped by its timer anyway.
+          return;
         }
+        this.#notePairProblem(undefined);
         this.#skewSec = skewSec; // §7.8.2 step 6: correct every received time by it
         this.#sync.partnerMaxUnacked = m.maxUnackedBndupd;
-        this.#notePartnerFingerprint(m.vendorOptions);
-        this.#send(connectAck(fo, m.xid, this.#d.fingerprint));
+        this.#send(connectAck(fo, m.xid, this.#identity()));
         this.#handshake(m.mcltSec);
         return;
       }
       case "connectack": {
+        const problem = this.#checkIdentity(identityIn(m.vendorOptions)) ??
+          (m.rejectReason === REJECT.invalidPartner && m.message !== undefined
+            ? `the partner refused this box: ${m.message}`
+            : undefined);
+        if (problem !== undefined) this.#notePairProblem(problem);
         if (m.rejectReason !== undefined) {
           this.#d.log.error("failover.connect_refused", {
             reason: m.rejectReason,
@@ -354,14 +378,23 @@ export class FailoverPeer {
           });
           return this.#drop(`CONNECTACK reject ${m.rejectReason}`);
         }
+        if (problem !== undefined) {
+          this.#send({ kind: "disconnect", rejectReason: REJECT.invalidPartner, message: problem });
+          return this.#drop("unsafe pair");
+        }
+        this.#notePairProblem(undefined);
         this.#skewSec = m.timeSec - this.#nowSec();
         this.#sync.partnerMaxUnacked = m.maxUnackedBndupd ?? 1;
-        this.#notePartnerFingerprint(m.vendorOptions);
         this.#handshake(undefined);
         return;
       }
-      case "state":
-        this.#notePartnerFingerprint(m.vendorOptions);
+      case "state": {
+        const problem = this.#checkIdentity(identityIn(m.vendorOptions));
+        if (problem !== undefined) {
+          this.#notePairProblem(problem);
+          this.#send({ kind: "disconnect", rejectReason: REJECT.invalidPartner, message: problem });
+          return this.#drop("unsafe pair");
+        }
         this.#event({
           type: "partner-state",
           state: m.serverState,
@@ -369,6 +402,7 @@ export class FailoverPeer {
           startTimeSec: m.startTimeOfStateSec - this.#skewSec,
         });
         return;
+      }
       case "contact":
         return;
       case "bndupd":
@@ -448,23 +482,51 @@ export class FailoverPeer {
     this.#skewSec = skew;
   }
 
-  #notePartnerFingerprint(v: ReadonlyMap<number, Uint8Array> | undefined): void {
-    const text = fingerprintIn(v);
-    if (text === undefined) return;
-    if (text !== this.#partnerFingerprint && text !== this.#d.fingerprint) {
-      this.#d.metrics.fingerprintMismatches.inc();
-      this.#d.log.error("failover.config_mismatch", {
-        mine: this.#d.fingerprint,
-        partner: text,
-        fix: "give both boxes the same subnets, pools, reservations and options",
-      });
+  #mine() {
+    return {
+      fingerprint: this.#d.fingerprint,
+      serverId: formatIpv4(this.#d.config.serverId),
+      role: this.#snap.role,
+    };
+  }
+
+  #identity(): Map<number, Uint8Array> {
+    const m = this.#mine();
+    return identityOption(m.fingerprint, m.serverId, m.role);
+  }
+
+  /** Records what the partner says it is; the pair's problem, if it is an unsafe pair. */
+  #checkIdentity(id: PartnerIdentity): string | undefined {
+    const fp = id.fingerprint;
+    if (fp !== undefined) {
+      if (fp !== this.#partnerFingerprint && fp !== this.#d.fingerprint) {
+        this.#d.metrics.fingerprintMismatches.inc();
+        this.#d.log.error("failover.config_mismatch", {
+          mine: this.#d.fingerprint,
+          partner: fp,
+          fix: "give both boxes the same subnets, pools, reservations and options",
+        });
+      }
+      this.#partnerFingerprint = fp;
     }
-    this.#partnerFingerprint = text;
+    return pairProblem(this.#mine(), id, this.#d.fo.partnerAddress);
+  }
+
+  /** An unsafe pair is logged once per change, shown on /status and /readyz, and serves no
+   * new client (failover_boot.ts) until a clean handshake clears it. */
+  #notePairProblem(problem: string | undefined): void {
+    if (problem === this.#pairProblem) return;
+    this.#pairProblem = problem;
+    if (problem !== undefined) {
+      this.#d.log.error("failover.pair_refused", { problem });
+      this.#d.metrics.pairRefused.inc();
+    } else this.#d.log.info("failover.pair_accepted", {});
+    this.#d.onStateChange?.(this.#snap);
   }
 
   #sendState(f = stateMessageFields(this.#snap)): void {
     if (!this.#conn.handshaken) return;
-    this.#send({ kind: "state", ...f, vendorOptions: fingerprintOption(this.#d.fingerprint) });
+    this.#send({ kind: "state", ...f, vendorOptions: this.#identity() });
   }
 
   #send(m: Outgoing): number {

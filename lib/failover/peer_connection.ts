@@ -69,11 +69,14 @@ export class PeerConnection {
     return this.#lastRecvMs;
   }
 
-  /** Starts listening (secondary) or dialling (primary), §8.2. */
+  /**
+   * §8.2: every server listens; the primary also dials. A primary that is reached by a CONNECT
+   * learns that its partner is a primary too (peer.ts refuses the pair, with the reason).
+   */
   start(role: "primary" | "secondary"): void {
     this.#dialing = role === "primary";
+    this.#listener = this.#h.net.listen((link) => this.#accept(link));
     if (this.#dialing) this.#connect();
-    else this.#listener = this.#h.net.listen((link) => this.#accept(link));
   }
 
   /** The handshake completed: CONTACT starts counting, the dial back-off resets. */

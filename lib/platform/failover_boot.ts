@@ -95,8 +95,15 @@ export function composeFailover(
       return yes;
     },
   });
+  // An unsafe pair (peer.pairProblem) gives no address to a new client: two primaries would
+  // both allocate from FREE, two secondaries from BACKUP, two scopes disagree on ownership.
+  // Existing bindings are still renewed (their owner is not in doubt).
+  const renewOnly = (inner: ServingScope): ServingScope => ({
+    ...inner,
+    answers: (hashKey, secs, kind) => kind === "renew" && inner.answers(hashKey, secs, kind),
+  });
   const current = (): ServingScope =>
-    scope ??= watch(
+    scope ??= (peer.pairProblem === undefined ? watch : renewOnly)(
       servingScope(peer.snapshot, fo, config.subnets, Math.floor(clock.nowMs() / 1000)),
     );
   registry.gauge(
@@ -172,7 +179,9 @@ export function composeFailover(
       const reasons: string[] = [];
       const st = peer.snapshot.state;
       if (!SERVING.has(st)) reasons.push(`failover state ${st} serves no clients`);
-      if (peer.fingerprintMatches === false) {
+      if (peer.pairProblem !== undefined) {
+        reasons.push(`unsafe pair, serving renewals only: ${peer.pairProblem}`);
+      } else if (peer.fingerprintMatches === false) {
         reasons.push(
           "scope configuration differs from the partner's (see /status failover.config)",
         );
@@ -195,6 +204,7 @@ export function composeFailover(
         unacked_updates: peer.queueInFlight,
         backlog: peer.queueWaiting,
         mclt_sec: s.mcltSec,
+        pair_problem: peer.pairProblem ?? null,
         pool: { free, backup },
         config: {
           fingerprint: fingerprint,

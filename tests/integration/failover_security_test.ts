@@ -75,7 +75,9 @@ Deno.test("failover TCP: HMAC-authenticated pair survives garbage, floods and im
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: PORT.b }));
     }
     // 3. An impostor primary with the wrong secret.
-    const bad = config("primary", dir + "/impostor", "wrong-shared-secret-0123");
+    const wrong = config("primary", dir + "/impostor", "wrong-shared-secret-0123");
+    // Every box listens (draft §8.2), so the impostor needs a port of its own on this host.
+    const bad = { ...wrong, failover: { ...wrong.failover!, myPort: PORT.b + 1 } };
     impostor = await boot(bad);
     await new Promise((r) => setTimeout(r, 1500));
     equal(state(a), "normal", "the real link stayed up");
