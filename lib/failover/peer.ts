@@ -338,6 +338,12 @@ export class FailoverPeer {
 
   #onMessage(m: FailoverMessage): void {
     const fo = this.#d.fo;
+    if (!this.#conn.handshaken && m.kind !== "connect" && m.kind !== "connectack") {
+      // §7.8-§7.9: nothing but CONNECT/CONNECTACK is acted on before the handshake, so an
+      // update captured on another connection and replayed here never reaches the store.
+      this.#d.metrics.rejectedConnections.inc({ reason: "before-handshake" });
+      return this.#drop(`${m.kind} before CONNECT/CONNECTACK`);
+    }
     if (this.#conn.handshaken) this.#remeasureSkew(m.timeSec);
     switch (m.kind) {
       case "connect": {

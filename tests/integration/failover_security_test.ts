@@ -9,6 +9,9 @@ import type { Config } from "../../lib/config/config.ts";
 import { boot, type Running } from "../../lib/platform/boot.ts";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
+import { encodeFailover } from "../../lib/failover/messages.ts";
+import { nativeHmacSha256With } from "../../lib/platform/hmac_native.ts";
+import { parseIpv4 } from "../../lib/wire/ipv4.ts";
 
 const base = 20000 + Math.floor(Math.random() * 20000);
 const PORT = { a: base, b: base + 1 };
@@ -117,6 +120,51 @@ Deno.test("failover TCP: HMAC-authenticated pair survives garbage, floods and im
     client.close();
     await impostor?.stop();
     await a.stop();
+    await b.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("failover TCP: a correctly signed BNDUPD before CONNECT is dropped, never stored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-fo-replay-" });
+  const secret = "replay-test-shared-secret-0123";
+  const b = await boot(config("secondary", dir, secret), { newPair: true });
+  try {
+    const sock = await Deno.connect({ hostname: "127.0.0.1", port: PORT.b });
+    const binding = {
+      ip: parseIpv4("127.78.0.50")!,
+      status: "active" as const,
+      hardware: { htype: 1, addr: new Uint8Array([2, 0, 0, 0, 0, 9]) },
+      clttSec: Math.floor(Date.now() / 1000),
+      stateStartSec: Math.floor(Date.now() / 1000),
+      leaseEndSec: Math.floor(Date.now() / 1000) + 600,
+      potentialEndSec: Math.floor(Date.now() / 1000) + 900,
+    };
+    await sock.write(encodeFailover({
+      kind: "bndupd",
+      xid: 77,
+      timeSec: Math.floor(Date.now() / 1000),
+      bindings: [binding],
+    }, { digest: nativeHmacSha256With(secret) }));
+    // The secondary closes the connection and stores nothing.
+    const buf = new Uint8Array(256);
+    let closed = false;
+    const end = Date.now() + 3000;
+    while (!closed && Date.now() < end) {
+      const n = await sock.read(buf).catch(() => null);
+      if (n === null) closed = true;
+    }
+    ok(closed, "the connection was closed");
+    try {
+      sock.close();
+    } catch { /* closed */ }
+    equal(b.store.get(binding.ip), undefined, "nothing reached the store");
+    ok(
+      /tandem_failover_rejected_connections_total\{reason="before-handshake"\} 1/.test(
+        b.registry.render(),
+      ),
+    );
+  } finally {
     await b.stop();
     await Deno.remove(dir, { recursive: true });
   }
