@@ -7,6 +7,7 @@
  */
 import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
 import { Pair } from "./pair_harness.ts";
+import { prng } from "./packet_fuzzer.ts";
 
 export type Step =
   | {
@@ -26,18 +27,6 @@ export type Step =
   | { readonly k: "heal" }
   | { readonly k: "skew"; readonly box: "a" | "b"; readonly ms: number }
   | { readonly k: "partner-down"; readonly box: "a" | "b" };
-
-/** mulberry32: a small, good-enough PRNG whose whole state is one 32-bit number. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CLIENTS = 40;
 
