@@ -54,7 +54,8 @@ function fromCommInterrupted(p: ServerState): ServerState {
 }
 
 /** Written from the draft's text, one state at a time. */
-function expectedOnContact(role: FailoverRole, mine: ServerState, p: ServerState): ServerState {
+// On contact the outcome does not depend on the role (the role matters for UPDDONE, below).
+function expectedOnContact(_role: FailoverRole, mine: ServerState, p: ServerState): ServerState {
   switch (mine) {
     // §9.8.4, §9.2: a change of the partner's state is comm-failed then comm-ok, so NORMAL
     // meeting a partner goes where COMMUNICATIONS-INTERRUPTED would.
