@@ -118,6 +118,18 @@ for (
       'set role = "secondary" on one',
     ],
     [
+      "both secondary",
+      pairToml("secondary").replace(
+        /server_id = "10.0.0.2"/,
+        'server_id = "10.0.0.1"',
+      ).replace('my_address = "10.0.0.2"', 'my_address = "10.0.0.1"').replace(
+        'partner_address = "10.0.0.1"',
+        'partner_address = "10.0.0.2"',
+      ),
+      pairToml("secondary"),
+      'set role = "primary" on one',
+    ],
+    [
       "one server id",
       pairToml("primary"),
       pairToml("secondary").replace('server_id = "10.0.0.2"', 'server_id = "10.0.0.1"'),

@@ -99,6 +99,14 @@ export class FailoverPeer {
       },
       message: (m) => this.#onMessage(m),
       lost: (reason, wasUp) => this.#lost(reason, wasUp),
+      partnerHangsUp: () => {
+        if (this.#snap.role !== "secondary") return;
+        this.#notePairProblem(
+          `the partner ${deps.fo.partnerAddress} keeps connecting and hanging up without a ` +
+            "CONNECT, as a secondary does (draft §8.2): it is probably configured as secondary " +
+            'too: set role = "primary" on one of the two boxes',
+        );
+      },
     });
     const nowSec = this.#nowSec();
     const stored = deps.store.meta(SNAPSHOT_KEY);

@@ -29,7 +29,17 @@ export interface ConnectionHost {
   message(m: FailoverMessage): void;
   /** The link is gone; wasUp: it had completed CONNECT/CONNECTACK. */
   lost(reason: string, wasUp: boolean): void;
+  /**
+   * A secondary's incoming connections from the partner keep closing without a byte, the way a
+   * secondary's own dial is dropped (§8.2): the partner is probably a secondary too.
+   */
+  partnerHangsUp?(): void;
 }
+
+/** §8.2: how often a secondary without a link dials its partner (and drops the connection). */
+const NUDGE_MS = 2000;
+/** Silent hang-ups in a row before a secondary says its partner looks like a secondary. */
+const HANGUPS_TO_SUSPECT = 3;
 
 export class PeerConnection {
   readonly #h: ConnectionHost;
@@ -46,6 +56,11 @@ export class PeerConnection {
   #listener: { close(): void } | undefined;
   #dialing = false;
   #stopped = false;
+  /** The current link was accepted, not dialled (a dialled link wins over it, §8.2). */
+  #incoming = false;
+  #bytesOnLink = 0;
+  #silentHangups = 0;
+  #nudgeTimer: TimerHandle | undefined;
 
   constructor(host: ConnectionHost) {
     this.#h = host;
@@ -77,11 +92,28 @@ export class PeerConnection {
     this.#dialing = role === "primary";
     this.#listener = this.#h.net.listen((link) => this.#accept(link));
     if (this.#dialing) this.#connect();
+    else this.#nudge();
+  }
+
+  /**
+   * §8.2: a secondary also attempts to connect, and "MUST just drop the connection and wait for
+   * the primary server to connect to it". The drop is the signal: a primary answers it by
+   * dialling; a secondary sees a connection that closes without a byte (partnerHangsUp).
+   */
+  #nudge(): void {
+    this.#nudgeTimer = this.#h.clock.after(NUDGE_MS, () => {
+      if (this.#stopped) return;
+      if (this.#link === undefined || (this.#incoming && !this.#handshaken)) {
+        this.#h.net.connect().then((link) => link.close(), () => {});
+      }
+      this.#nudge();
+    });
   }
 
   /** The handshake completed: CONTACT starts counting, the dial back-off resets. */
   markHandshaken(): void {
     this.#handshaken = true;
+    this.#silentHangups = 0;
     this.#backoffMs = 100;
   }
 
@@ -89,6 +121,7 @@ export class PeerConnection {
     this.#stopped = true;
     this.#listener?.close();
     this.#reconnectTimer?.cancel();
+    this.#nudgeTimer?.cancel();
     this.#linkTimer?.cancel();
     if (this.#link !== undefined) {
       this.send({
@@ -122,8 +155,14 @@ export class PeerConnection {
   #connect(): void {
     if (this.#stopped || this.#link !== undefined) return;
     this.#h.net.connect().then((link) => {
-      if (this.#stopped || this.#link !== undefined) return link.close();
-      this.#attach(link);
+      if (this.#stopped) return link.close();
+      if (this.#link !== undefined) {
+        // The primary's own connection wins over an accepted one not handshaken yet (§8.2:
+        // the primary sends CONNECT on a connection it initiated).
+        if (!this.#incoming || this.#handshaken) return link.close();
+        this.drop("replaced by this server's own connection");
+      }
+      this.#attach(link, false);
       this.#h.attached();
     }, () => this.#scheduleReconnect());
   }
@@ -148,6 +187,11 @@ export class PeerConnection {
       link.close();
       return;
     }
+    if (this.#link !== undefined && this.#dialing) {
+      // A primary keeps the link it has (its own dial wins, see #connect).
+      link.close();
+      return;
+    }
     if (this.#link !== undefined) {
       const heardMs = this.#h.clock.monoMs() - this.#lastRecvMs;
       if (this.#handshaken && heardMs <= this.#h.fo.receiveTimerMs) {
@@ -160,12 +204,14 @@ export class PeerConnection {
       // Otherwise the old one is half-open (the partner restarted): the new one replaces it.
       this.drop("replaced by a new connection");
     }
-    this.#attach(link);
+    this.#attach(link, true);
     this.#h.attached();
   }
 
-  #attach(link: PeerLink): void {
+  #attach(link: PeerLink, incoming: boolean): void {
     this.#link = link;
+    this.#incoming = incoming;
+    this.#bytesOnLink = 0;
     this.#reader = new FrameReader({ digest: this.#h.digest });
     this.#handshaken = false;
     this.#lastRecvMs = this.#h.clock.monoMs();
@@ -215,6 +261,14 @@ export class PeerConnection {
 
   #lost(reason: string): void {
     if (this.#link === undefined) return;
+    if (!this.#dialing && this.#incoming && !this.#handshaken) {
+      if (this.#bytesOnLink === 0) {
+        this.#silentHangups++;
+        if (this.#silentHangups >= HANGUPS_TO_SUSPECT) {
+          this.#h.partnerHangsUp?.();
+        }
+      } else this.#silentHangups = 0;
+    }
     this.#link = undefined;
     this.#reader = undefined;
     this.#linkTimer?.cancel();
@@ -226,6 +280,7 @@ export class PeerConnection {
 
   #onData(chunk: Uint8Array): void {
     this.#lastRecvMs = this.#h.clock.monoMs();
+    this.#bytesOnLink += chunk.length;
     for (const item of this.#reader?.push(chunk) ?? []) {
       if (!item.ok) {
         this.#h.metrics.badMessages.inc({ kind: item.error.kind });
