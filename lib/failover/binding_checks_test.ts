@@ -75,3 +75,23 @@ Deno.test("partner bindings: text fields are kept only when they pass their RFC"
   ok(w.accept);
   assertEquals([w.lease.hostname, w.lease.vendorClass], ["laptop-3", ""]);
 });
+
+Deno.test("§7.1.3: an ended ACTIVE binding of another client never replaces a live one", () => {
+  const held = {
+    ...judgeBinding(good(), undefined, config, "secondary", NOW, 0),
+  };
+  if (!held.accept) throw new Error("setup");
+  const stale = good({
+    hardware: { htype: 1, addr: new Uint8Array([9, 9, 9, 9, 9, 9]) },
+    clttSec: NOW - 500,
+    stateStartSec: NOW - 500,
+    leaseEndSec: NOW - 400,
+    potentialEndSec: NOW - 300,
+  });
+  const v = judgeBinding(stale, held.lease, config, "secondary", NOW, 0);
+  ok(!v.accept, "the secondary keeps its live binding");
+  assertEquals(v.rejectReason, REJECT.outdatedBindingInformation);
+  // A live conflicting binding from the primary still wins on the secondary (note 5).
+  const live = good({ hardware: { htype: 1, addr: new Uint8Array([9, 9, 9, 9, 9, 9]) } });
+  ok(judgeBinding(live, held.lease, config, "secondary", NOW, 0).accept);
+});

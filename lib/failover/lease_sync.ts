@@ -91,9 +91,14 @@ export function judgeBinding(
         break;
       case "accept-same-client":
         // Note (5): a different client is accepted only by the secondary: the primary's
-        // binding wins a conflict (§7.1.3).
-        ok = held.clientKey === key || role === "secondary";
-        reason = REJECT.fatalConflict;
+        // binding wins a conflict (§7.1.3). A binding that has already ended is no conflict:
+        // it never replaces a live one of another client (a stale record sent again after a
+        // restart or an UPDREQALL would otherwise erase a lease this box gave meanwhile).
+        ok = held.clientKey === key ||
+          (role === "secondary" && !(t(b.leaseEndSec) <= nowSec && held.endSec > nowSec));
+        reason = held.clientKey === key || t(b.leaseEndSec) > nowSec
+          ? REJECT.fatalConflict
+          : REJECT.outdatedBindingInformation;
         break;
       case "time-cltt":
         ok = cltt >= held.clttSec;

@@ -126,7 +126,12 @@ export class FailoverPeer {
       mcltSec: deps.fo.mcltSec,
       safePeriodSec: deps.fo.autoPartnerDownSec,
       startupMs: STARTUP_MS,
-      startupTimeout: "previous-state",
+      // §9.3.2 step 6 leaves the choice to the implementation. A box that restarts without
+      // reaching its partner cannot know whether the partner went to PARTNER-DOWN meanwhile
+      // and, MCLT later, began handing out this box's addresses; resuming the previous state
+      // then binds addresses twice (found by the random schedules). So it waits in STARTUP,
+      // serving nobody, until it reaches the partner or the operator says the partner is down.
+      startupTimeout: "wait",
       ...(deps.newPair === true && persisted === undefined ? { newPair: true } : {}),
     }, nowSec);
     this.#snap = r.next;

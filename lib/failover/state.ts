@@ -112,6 +112,9 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { from: RW, on: "mclt-expired", to: RD, cite: "§9.6.2" },
   { from: CI, on: "auto-partner-down-timer", to: PD, cite: "§9.9.3, §10" },
   { from: N, on: "partner-down-command", to: PD, cite: "§9.8.4" },
+  // A box that restarted without reaching its partner waits in STARTUP (peer.ts); the operator
+  // who knows the partner is down lets it serve (§9.3.2 step 6 choice, then §9.4).
+  { from: "startup", on: "partner-down-command", to: PD, cite: "§9.3.2 step 6, §9.4" },
   { from: CI, on: "partner-down-command", to: PD, cite: "§9.9.3" },
   { from: RI, on: "partner-down-command", to: PD, cite: "§9.11.3" },
 ];

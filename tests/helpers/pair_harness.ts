@@ -403,7 +403,9 @@ export class Pair {
         const prev = open.get(e.ip);
         if (prev !== undefined) prev.toMs = Math.min(prev.toMs, e.trueMs);
         open.delete(e.ip);
-        if (e.state !== "active" || e.clientKey === "") continue;
+        // A record already past its end when written (a stale binding replayed by the partner)
+        // holds nothing.
+        if (e.state !== "active" || e.clientKey === "" || e.endSec * 1000 <= e.boxMs) continue;
         const h = {
           ip: e.ip,
           who: e.clientKey,
