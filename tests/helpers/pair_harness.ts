@@ -332,6 +332,23 @@ export class Pair {
     return acked;
   }
 
+  /** DHCPDECLINE of ip by client (RFC 2131 §4.3.3: it found the address in use). */
+  async decline(client: number, ip: string): Promise<void> {
+    const base = request(MSG.DECLINE, mac(client), parseIpv4(RELAY)!, this.#xid++, [
+      [OPT.requestedIpAddress, ipv4ToBytes(parseIpv4(ip)!)],
+    ]);
+    for (const box of [this.a, this.b]) {
+      await box.exchange({
+        ...base,
+        options: new Map([
+          ...base.options,
+          [OPT.serverIdentifier, ipv4ToBytes(box.config.serverId)],
+        ]),
+      });
+    }
+    this.released.push({ ip, client, atMs: this.nowMs });
+  }
+
   /** DHCPRELEASE of ip by client, to both boxes (the client unicasts; the relay path is fine). */
   async release(client: number, ip: string): Promise<void> {
     const p = request(MSG.RELEASE, mac(client), parseIpv4(RELAY)!, this.#xid++, [

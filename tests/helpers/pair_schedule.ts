@@ -1,6 +1,6 @@
 /**
  * Seeded random schedules over a real in-process pair (pair_harness.ts): clients come, renew,
- * rebind, release and go away while boxes crash, restart, lose their disk, lose the link (both
+ * rebind (renewals go to both boxes through the relay), release, decline and go away while boxes crash, restart, lose their disk, lose the link (both
  * ways or one), step their clocks, and the operator declares a dead partner down. After every
  * schedule the duplicate checker runs over what the clients were told and over both boxes'
  * lease histories. A seed replays exactly: everything runs on manual clocks and microtasks.
@@ -18,6 +18,7 @@ export type Step =
   }
   | { readonly k: "renew"; readonly client: number }
   | { readonly k: "release"; readonly client: number }
+  | { readonly k: "decline"; readonly client: number }
   | { readonly k: "advance"; readonly ms: number }
   | { readonly k: "kill"; readonly box: "a" | "b" }
   | { readonly k: "restart"; readonly box: "a" | "b" }
@@ -41,7 +42,8 @@ export function makeSchedule(seed: number, length: number): Step[] {
     const client = 1 + Math.floor(r() * CLIENTS);
     if (x < 0.28) steps.push({ k: "dora", client, prefer: box(), secs: pick([0, 0, 0, 30]) });
     else if (x < 0.40) steps.push({ k: "renew", client });
-    else if (x < 0.46) steps.push({ k: "release", client });
+    else if (x < 0.44) steps.push({ k: "release", client });
+    else if (x < 0.46) steps.push({ k: "decline", client });
     else if (x < 0.62) {
       // Short steps (detection, sync) and long ones (leases of 60 s to 10 min run out).
       steps.push({ k: "advance", ms: pick([300, 1000, 3000, 20_000, 70_000, 200_000]) });
@@ -99,6 +101,13 @@ async function apply(pair: Pair, s: Step, lease: Map<number, string>): Promise<v
       const ip = lease.get(s.client);
       if (ip === undefined) return;
       await pair.release(s.client, ip);
+      lease.delete(s.client);
+      return;
+    }
+    case "decline": {
+      const ip = lease.get(s.client);
+      if (ip === undefined) return;
+      await pair.decline(s.client, ip);
       lease.delete(s.client);
       return;
     }
