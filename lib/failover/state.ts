@@ -365,6 +365,15 @@ export function transition(snapshot: FailoverSnapshot, event: FailoverEvent): Tr
     case "pause-command":
       if (s.state !== "shutdown") r.enter("paused", "operator");
       break;
+    case "partner-down-command":
+      // From STARTUP only a box that kept its record: one without (RECOVER/RECOVER-WAIT next)
+      // cannot know what it handed out before, so no operator word lets it allocate (§9.5.1).
+      if (
+        s.state === "startup" &&
+        (s.storageLost || s.previousState === RV || s.previousState === RW)
+      ) break;
+      r.take("partner-down-command");
+      break;
     case "tick":
       if (s.state !== "startup") {
         s.lastOperatingSec = event.nowSec;
