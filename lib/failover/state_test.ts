@@ -163,3 +163,16 @@ Deno.test("snapshot: versioned; another version is no record, an unversioned one
   assertEquals(snapshotFromJson(JSON.stringify(legacy)), s);
   assertEquals(snapshotFromJson(JSON.stringify({ ...legacy, version: 2 })), undefined);
 });
+
+Deno.test("partner-down from STARTUP: a box with its record serves; one without stays out", () => {
+  const kept = boot(persisted({ state: "normal" }), P, T).next;
+  assertEquals(
+    transition(kept, { type: "partner-down-command", nowSec: T + 1 }).next.state,
+    "partner-down",
+  );
+  const wiped = boot(undefined, P, T).next;
+  assertEquals(
+    transition(wiped, { type: "partner-down-command", nowSec: T + 1 }).next.state,
+    "startup",
+  );
+});
