@@ -334,34 +334,27 @@ export class Pair {
 
   /** DHCPDECLINE of ip by client (RFC 2131 §4.3.3: it found the address in use). */
   async decline(client: number, ip: string): Promise<void> {
-    const base = request(MSG.DECLINE, mac(client), parseIpv4(RELAY)!, this.#xid++, [
-      [OPT.requestedIpAddress, ipv4ToBytes(parseIpv4(ip)!)],
-    ]);
-    for (const box of [this.a, this.b]) {
-      await box.exchange({
-        ...base,
-        options: new Map([
-          ...base.options,
-          [OPT.serverIdentifier, ipv4ToBytes(box.config.serverId)],
-        ]),
-      });
-    }
-    this.released.push({ ip, client, atMs: this.nowMs });
+    await this.#giveBack(
+      request(MSG.DECLINE, mac(client), parseIpv4(RELAY)!, this.#xid++, [
+        [OPT.requestedIpAddress, ipv4ToBytes(parseIpv4(ip)!)],
+      ]),
+      client,
+      ip,
+    );
   }
 
   /** DHCPRELEASE of ip by client, to both boxes (the client unicasts; the relay path is fine). */
   async release(client: number, ip: string): Promise<void> {
-    const p = request(MSG.RELEASE, mac(client), parseIpv4(RELAY)!, this.#xid++, [
-      [OPT.serverIdentifier, ipv4ToBytes(parseIpv4("10.0.0.1")!)],
-    ], parseIpv4(ip)!);
+    const p = request(MSG.RELEASE, mac(client), parseIpv4(RELAY)!, this.#xid++, [], parseIpv4(ip)!);
+    await this.#giveBack(p, client, ip);
+  }
+
+  /** Sends p to each box with that box's server identifier; the client's hold ends now. */
+  async #giveBack(p: DhcpPacket, client: number, ip: string): Promise<void> {
     for (const box of [this.a, this.b]) {
-      await box.exchange({
-        ...p,
-        options: new Map([
-          ...p.options,
-          [OPT.serverIdentifier, ipv4ToBytes(box.config.serverId)],
-        ]),
-      });
+      const options = new Map(p.options);
+      options.set(OPT.serverIdentifier, ipv4ToBytes(box.config.serverId));
+      await box.exchange({ ...p, options });
     }
     this.released.push({ ip, client, atMs: this.nowMs });
   }
