@@ -16,6 +16,10 @@ export function failoverMetrics(reg: Registry) {
       "tandem_failover_rejected_connections_total",
       "Partner connections refused, by reason.",
     ),
+    refusedMessages: reg.counter(
+      "tandem_failover_messages_refused_total",
+      "Authenticated failover messages not acted on: stale time or repeated (a replay), by reason.",
+    ),
     receiveTimerExpired: reg.counter(
       "tandem_failover_receive_timer_expired_total",
       "Links dropped because the partner fell silent.",

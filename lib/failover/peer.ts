@@ -385,6 +385,11 @@ export class FailoverPeer {
         return;
       }
       case "connectack": {
+        if (m.xid !== this.#conn.connectXid) {
+          // §7.9: a CONNECTACK answers this link's CONNECT; any other is a replay.
+          this.#d.metrics.refusedMessages.inc({ reason: "unasked" });
+          return this.#drop("CONNECTACK for a CONNECT not sent on this link");
+        }
         const problem = this.#checkIdentity(identityIn(m.vendorOptions)) ??
           (m.rejectReason === REJECT.invalidPartner && m.message !== undefined
             ? `the partner refused this box: ${m.message}`

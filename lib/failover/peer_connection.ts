@@ -14,6 +14,8 @@ import type { FailoverMetrics } from "./failover_metrics.ts";
 import { FrameReader } from "./frame_reader.ts";
 import { type DigestFn, encodeFailover, type FailoverMessage } from "./messages.ts";
 import { REJECT } from "./options.ts";
+import { LogLimiter } from "../log_limiter.ts";
+import { ReplayGuard } from "./replay_guard.ts";
 
 export interface ConnectionHost {
   readonly fo: FailoverConfig;
@@ -40,13 +42,28 @@ export interface ConnectionHost {
 const NUDGE_MS = 2000;
 /** Silent hang-ups in a row before a secondary says its partner looks like a secondary. */
 const HANGUPS_TO_SUSPECT = 3;
+/**
+ * Connections from the partner's address waiting for their CONNECT at once. More evicts the
+ * oldest: the real partner sends CONNECT within a round trip, so a flood of silent connections
+ * from its address cannot hold every slot, nor displace the link (draft §8.2 allows one).
+ */
+const MAX_PENDING = 4;
+
+/** An accepted connection that has not sent its CONNECT yet. */
+interface Pending {
+  readonly link: PeerLink;
+  readonly reader: FrameReader;
+  readonly timer: TimerHandle;
+  bytes: number;
+  closedByUs: boolean;
+}
 
 export class PeerConnection {
   readonly #h: ConnectionHost;
   #link: PeerLink | undefined;
   #reader: FrameReader | undefined;
   #handshaken = false;
-  #xid = 1;
+  #xid: number;
   #lastRecvMs = 0;
   #lastSendMs = 0;
   #attachedMs = 0;
@@ -58,12 +75,18 @@ export class PeerConnection {
   #stopped = false;
   /** The current link was accepted, not dialled (a dialled link wins over it, §8.2). */
   #incoming = false;
-  #bytesOnLink = 0;
   #silentHangups = 0;
   #nudgeTimer: TimerHandle | undefined;
+  readonly #pending = new Set<Pending>();
+  readonly #guard = new ReplayGuard();
+  readonly #limited: LogLimiter;
 
   constructor(host: ConnectionHost) {
     this.#h = host;
+    this.#limited = new LogLimiter(host.log, () => host.clock.monoMs());
+    // A random first xid: a CONNECTACK recorded from an earlier run never answers this one's
+    // CONNECT (§7.9: the CONNECTACK echoes the CONNECT's xid).
+    this.#xid = 1 + Math.floor(Math.random() * 0x7fff_0000);
   }
 
   /** The current link (its identity tells a reply whether it still goes to the same one). */
@@ -123,6 +146,7 @@ export class PeerConnection {
     this.#reconnectTimer?.cancel();
     this.#nudgeTimer?.cancel();
     this.#linkTimer?.cancel();
+    for (const p of [...this.#pending]) this.#closePending(p);
     if (this.#link !== undefined) {
       this.send({
         kind: "disconnect",
@@ -138,6 +162,7 @@ export class PeerConnection {
     const xid = m.xid ?? this.#xid++;
     if (this.#link === undefined) return xid;
     const msg = { ...m, xid, timeSec: this.#h.nowSec() } as FailoverMessage;
+    if (msg.kind === "connect") this.#connectXid = xid;
     this.#link.send(encodeFailover(msg, { digest: this.#h.digest }));
     this.#lastSendMs = this.#h.clock.monoMs();
     this.#h.metrics.sent.inc({ type: msg.kind });
@@ -176,47 +201,149 @@ export class PeerConnection {
     this.#reconnectTimer = this.#h.clock.after(delay, () => this.#connect());
   }
 
+  /** The xid of the last CONNECT sent on the current link (a CONNECTACK must echo it). */
+  get connectXid(): number | undefined {
+    return this.#connectXid;
+  }
+  #connectXid: number | undefined;
+
+  /** A live, authenticated link: nothing from the partner's address may displace it. */
+  #liveLink(): boolean {
+    return this.#link !== undefined && this.#handshaken &&
+      this.#h.clock.monoMs() - this.#lastRecvMs <= this.#h.fo.receiveTimerMs;
+  }
+
+  #refuse(link: PeerLink, reason: string, detail: string): void {
+    this.#h.metrics.rejectedConnections.inc({ reason });
+    this.#limited.warn("failover.connection_rejected", { remote: link.remote, reason: detail });
+    link.close();
+  }
+
+  /**
+   * §8.2: connections are accepted from the partner's address only, and wait as pending until
+   * their first message; only a CONNECT makes one the link (#promote), so silent or garbage
+   * connections never touch the real one.
+   */
   #accept(link: PeerLink): void {
     const host = link.remote.replace(/:\d+$/, "");
     if (host !== this.#h.fo.partnerAddress && !link.remote.startsWith("memory-")) {
-      this.#h.metrics.rejectedConnections.inc({ reason: "not-partner" });
-      this.#h.log.warn("failover.connection_rejected", {
-        remote: link.remote,
-        reason: "not the partner address",
-      });
-      link.close();
-      return;
+      return this.#refuse(link, "not-partner", "not the partner address");
     }
     if (this.#link !== undefined && this.#dialing) {
       // A primary keeps the link it has (its own dial wins, see #connect).
-      link.close();
-      return;
+      return link.close();
     }
-    if (this.#link !== undefined) {
-      const heardMs = this.#h.clock.monoMs() - this.#lastRecvMs;
-      if (this.#handshaken && heardMs <= this.#h.fo.receiveTimerMs) {
-        // A live, authenticated link stays; a second connection is refused (§7.9.2, reason
-        // 7), so garbage from the partner's address cannot knock the real link over.
-        this.#h.metrics.rejectedConnections.inc({ reason: "duplicate" });
-        link.close();
-        return;
-      }
-      // Otherwise the old one is half-open (the partner restarted): the new one replaces it.
-      this.drop("replaced by a new connection");
+    if (this.#liveLink()) {
+      // A live, authenticated link stays; a second connection is refused (§7.9.2, reason 7).
+      return this.#refuse(link, "duplicate", "a live link to the partner exists");
     }
-    this.#attach(link, true);
-    this.#h.attached();
+    if (this.#pending.size >= MAX_PENDING) {
+      const oldest = this.#pending.values().next().value!;
+      this.#h.metrics.rejectedConnections.inc({ reason: "pending-evicted" });
+      this.#closePending(oldest);
+    }
+    const p: Pending = {
+      link,
+      reader: new FrameReader({ digest: this.#h.digest }),
+      // A connection that has not sent its CONNECT within the receive timer is not a partner.
+      timer: this.#h.clock.after(this.#h.fo.receiveTimerMs, () => {
+        if (!this.#pending.has(p)) return;
+        this.#h.metrics.rejectedConnections.inc({ reason: "no-handshake" });
+        this.#closePending(p);
+      }),
+      bytes: 0,
+      closedByUs: false,
+    };
+    this.#pending.add(p);
+    link.start({
+      data: (chunk) => {
+        if (this.#pending.has(p)) this.#pendingData(p, chunk);
+        else if (this.#link === link) this.#onData(chunk);
+      },
+      closed: (reason) => {
+        if (this.#pending.delete(p)) this.#pendingClosed(p);
+        else if (this.#link === link) this.#lost(reason);
+      },
+    });
   }
 
-  #attach(link: PeerLink, incoming: boolean): void {
+  #closePending(p: Pending): void {
+    if (!this.#pending.delete(p)) return;
+    p.timer.cancel();
+    p.closedByUs = true;
+    p.link.close();
+  }
+
+  /**
+   * §8.2: a secondary's own connection to its partner is dropped without a byte; a secondary
+   * whose incoming connections keep ending that way has a secondary for a partner.
+   */
+  #pendingClosed(p: Pending): void {
+    p.timer.cancel();
+    if (this.#dialing || p.closedByUs) return;
+    if (p.bytes > 0) {
+      this.#silentHangups = 0;
+      return;
+    }
+    if (++this.#silentHangups >= HANGUPS_TO_SUSPECT) this.#h.partnerHangsUp?.();
+  }
+
+  #pendingData(p: Pending, chunk: Uint8Array): void {
+    p.bytes += chunk.length;
+    const items = p.reader.push(chunk);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (!item.ok) {
+        this.#h.metrics.badMessages.inc({ kind: item.error.kind });
+        this.#limited.warn("failover.bad_message", {
+          remote: p.link.remote,
+          kind: item.error.kind,
+          detail: item.error.message,
+        });
+        if (item.error.fatal) return this.#closePending(p);
+        continue;
+      }
+      if (item.msg.kind !== "connect") {
+        // §7.8-§7.9: nothing but CONNECT is acted on before the handshake, so an update
+        // captured on another connection and replayed here never reaches the store.
+        this.#h.metrics.rejectedConnections.inc({ reason: "before-handshake" });
+        this.#limited.warn("failover.connection_rejected", {
+          remote: p.link.remote,
+          reason: `${item.msg.kind} before CONNECT`,
+        });
+        return this.#closePending(p);
+      }
+      if (this.#liveLink()) {
+        this.#h.metrics.rejectedConnections.inc({ reason: "duplicate" });
+        return this.#closePending(p);
+      }
+      this.#promote(p, items.slice(i));
+      return;
+    }
+  }
+
+  /** A pending connection sent CONNECT: it becomes the link (replacing one not live). */
+  #promote(p: Pending, items: ReturnType<FrameReader["push"]>): void {
+    this.#pending.delete(p);
+    p.timer.cancel();
+    if (this.#link !== undefined) this.drop("replaced by a connection that sent CONNECT");
+    this.#attach(p.link, true, p.reader);
+    this.#h.attached();
+    this.#deliver(items);
+  }
+
+  #attach(link: PeerLink, incoming: boolean, reader?: FrameReader): void {
     this.#link = link;
     this.#incoming = incoming;
-    this.#bytesOnLink = 0;
-    this.#reader = new FrameReader({ digest: this.#h.digest });
+    this.#reader = reader ?? new FrameReader({ digest: this.#h.digest });
     this.#handshaken = false;
+    this.#connectXid = undefined;
+    this.#guard.newConnection();
     this.#lastRecvMs = this.#h.clock.monoMs();
     this.#lastSendMs = this.#lastRecvMs;
     this.#attachedMs = this.#lastRecvMs;
+    this.#armLinkTimer();
+    if (reader !== undefined) return; // a promoted connection: already started (#accept)
     link.start({
       data: (chunk) => {
         if (this.#link === link) this.#onData(chunk);
@@ -225,7 +352,6 @@ export class PeerConnection {
         if (this.#link === link) this.#lost(reason);
       },
     });
-    this.#armLinkTimer();
   }
 
   /** CONTACT when idle (§7.11) and the receive timer (§8.3): both checked every tick. */
@@ -261,14 +387,6 @@ export class PeerConnection {
 
   #lost(reason: string): void {
     if (this.#link === undefined) return;
-    if (!this.#dialing && this.#incoming && !this.#handshaken) {
-      if (this.#bytesOnLink === 0) {
-        this.#silentHangups++;
-        if (this.#silentHangups >= HANGUPS_TO_SUSPECT) {
-          this.#h.partnerHangsUp?.();
-        }
-      } else this.#silentHangups = 0;
-    }
     this.#link = undefined;
     this.#reader = undefined;
     this.#linkTimer?.cancel();
@@ -280,11 +398,15 @@ export class PeerConnection {
 
   #onData(chunk: Uint8Array): void {
     this.#lastRecvMs = this.#h.clock.monoMs();
-    this.#bytesOnLink += chunk.length;
-    for (const item of this.#reader?.push(chunk) ?? []) {
+    this.#deliver(this.#reader?.push(chunk) ?? []);
+  }
+
+  #deliver(items: ReturnType<FrameReader["push"]>): void {
+    const link = this.#link;
+    for (const item of items) {
       if (!item.ok) {
         this.#h.metrics.badMessages.inc({ kind: item.error.kind });
-        this.#h.log.warn("failover.bad_message", {
+        this.#limited.warn("failover.bad_message", {
           kind: item.error.kind,
           detail: item.error.message,
         });
@@ -295,9 +417,33 @@ export class PeerConnection {
         }
         continue;
       }
-      this.#h.metrics.received.inc({ type: item.msg.kind });
-      this.#h.message(item.msg);
-      if (this.#link === undefined) return;
+      const m = item.msg;
+      const fresh = this.#guard.check(m.kind, m.xid, m.timeSec, this.#h.clock.monoMs());
+      if (!fresh.ok) {
+        this.#h.metrics.refusedMessages.inc({ reason: fresh.reason });
+        this.#limited.warn("failover.message_refused", {
+          type: m.kind,
+          xid: m.xid,
+          reason: fresh.reason,
+          behindSec: fresh.behindSec,
+          message: fresh.reason === "stale"
+            ? `time ${fresh.behindSec} s behind the partner's clock as followed on this link ` +
+              "(a replayed message, or the partner's clock stepped back): not acted on; the " +
+              "link is dropped"
+            : "the same message type and xid twice on one connection (a replay): not acted on",
+        });
+        if (fresh.reason === "stale") {
+          this.drop("stale message time");
+          return;
+        }
+        continue;
+      }
+      if (fresh.steppedSec !== undefined) {
+        this.#h.log.info("failover.partner_clock_stepped", { forwardSec: fresh.steppedSec });
+      }
+      this.#h.metrics.received.inc({ type: m.kind });
+      this.#h.message(m);
+      if (this.#link !== link || link === undefined) return;
     }
   }
 }
