@@ -64,6 +64,8 @@ export interface PeerDeps {
   readonly newPair?: boolean;
   /** The message digest for a shared secret (§11.1); default: the pure HMAC-SHA-256. */
   readonly digestWith?: (secret: string) => DigestFn;
+  /** The first xid on the wire (peer_connection.ts); random in production. */
+  readonly firstXid?: number;
 }
 
 export class FailoverPeer {
@@ -91,6 +93,7 @@ export class FailoverPeer {
       log: deps.log,
       metrics: deps.metrics,
       digest: (deps.digestWith ?? hmacSha256With)(deps.fo.sharedSecret),
+      ...(deps.firstXid === undefined ? {} : { firstXid: deps.firstXid }),
       nowSec: () => this.#nowSec(),
       attached: () => {
         if (this.#snap.role === "primary") {

@@ -24,6 +24,11 @@ export interface ConnectionHost {
   readonly log: EventLog;
   readonly metrics: FailoverMetrics;
   readonly digest: DigestFn;
+  /**
+   * The first xid (random in production, lib/platform): a CONNECTACK recorded in an earlier run
+   * never answers this run's CONNECT (§7.9: the CONNECTACK echoes the CONNECT's xid).
+   */
+  readonly firstXid?: number;
   nowSec(): number;
   /** A new link is up at the TCP level (the primary sends CONNECT now). */
   attached(): void;
@@ -84,9 +89,7 @@ export class PeerConnection {
   constructor(host: ConnectionHost) {
     this.#h = host;
     this.#limited = new LogLimiter(host.log, () => host.clock.monoMs());
-    // A random first xid: a CONNECTACK recorded from an earlier run never answers this one's
-    // CONNECT (§7.9: the CONNECTACK echoes the CONNECT's xid).
-    this.#xid = 1 + Math.floor(Math.random() * 0x7fff_0000);
+    this.#xid = host.firstXid ?? 1;
   }
 
   /** The current link (its identity tells a reply whether it still goes to the same one). */

@@ -69,6 +69,7 @@ export function composeFailover(
     onStateChange: () => (scope = undefined),
     ...(opts.newPair === true ? { newPair: true } : {}),
     digestWith: nativeHmacSha256With,
+    firstXid: 1 + (crypto.getRandomValues(new Uint32Array(1))[0]! % 0x7fff_0000),
   });
   // A partner that is connected but not answering its clients: their secs keep rising past
   // load_balance_max_secs, so this box answers them (serving.ts) and notes it here.
