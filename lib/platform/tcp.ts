@@ -1,4 +1,9 @@
-/** TCP 647 for the failover channel (draft-12 §8.2), as a PeerNetwork. */
+/**
+ * TCP 647 for the failover channel (draft-12 §8.2), as a PeerNetwork. Accepting uses Deno's
+ * listener; dialling uses node:net, because only it binds the outgoing connection to
+ * my_address: on a box with several addresses the partner must see the address it expects.
+ */
+import net from "node:net";
 import type { LinkHandlers, PeerLink, PeerNetwork } from "./peer_link.ts";
 
 /** Most connections accepted at once; the rest are closed at once (flood protection). */
@@ -23,12 +28,7 @@ function wrapConn(conn: Deno.TcpConn, onEnd: () => void): PeerLink {
         let out: Uint8Array;
         if (queued.length === 1) out = queued[0]!;
         else {
-          out = new Uint8Array(queuedBytes);
-          let at = 0;
-          for (const q of queued) {
-            out.set(q, at);
-            at += q.length;
-          }
+          out = concat(queued, queuedBytes);
         }
         queued = [];
         queuedBytes = 0;
@@ -88,6 +88,66 @@ function wrapConn(conn: Deno.TcpConn, onEnd: () => void): PeerLink {
   };
 }
 
+function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A dialled node:net socket as a PeerLink (same contract as wrapConn). */
+function wrapSocket(sock: net.Socket): PeerLink {
+  sock.setNoDelay(true);
+  sock.setKeepAlive(true);
+  let handlers: LinkHandlers | undefined;
+  let closed = false;
+  let endReason = "closed by peer";
+  const early: Uint8Array[] = [];
+  let queued: Uint8Array[] = [];
+  let queuedBytes = 0;
+  const end = (reason: string) => {
+    if (closed) return;
+    closed = true;
+    sock.destroy();
+    handlers?.closed(reason);
+  };
+  sock.on("data", (chunk: Uint8Array) => {
+    if (closed) return;
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
+    if (handlers === undefined) early.push(bytes);
+    else handlers.data(bytes);
+  });
+  sock.on("error", (e: Error) => (endReason = `socket error: ${e.message}`));
+  sock.on("close", () => end(endReason));
+  return {
+    remote: `${sock.remoteAddress}:${sock.remotePort}`,
+    start(h) {
+      handlers = h;
+      for (const c of early.splice(0)) h.data(c);
+      if (closed) h.closed(endReason);
+    },
+    send(bytes) {
+      // Frames queued in one turn of the event loop go out in one write (as in wrapConn).
+      if (closed) return;
+      queued.push(bytes);
+      queuedBytes += bytes.length;
+      if (queued.length === 1) {
+        queueMicrotask(() => {
+          if (closed) return;
+          const out = queued.length === 1 ? queued[0]! : concat(queued, queuedBytes);
+          queued = [];
+          queuedBytes = 0;
+          sock.write(out);
+        });
+      }
+    },
+    close: () => end("closed locally"),
+  };
+}
+
 export function tcpPeerNetwork(
   listenHost: string,
   listenPort: number,
@@ -110,13 +170,20 @@ export function tcpPeerNetwork(
       })().catch(() => {});
       return { close: () => listener.close() };
     },
-    async connect() {
-      const conn = await Deno.connect({
-        hostname: partnerHost,
-        port: partnerPort,
-        transport: "tcp",
+    connect() {
+      return new Promise<PeerLink>((resolve, reject) => {
+        const sock = net.connect({
+          host: partnerHost,
+          port: partnerPort,
+          ...(listenHost === "0.0.0.0" ? {} : { localAddress: listenHost }),
+        });
+        const failed = (e: Error) => reject(e);
+        sock.once("error", failed);
+        sock.once("connect", () => {
+          sock.off("error", failed);
+          resolve(wrapSocket(sock));
+        });
       });
-      return wrapConn(conn, () => {});
     },
   };
 }

@@ -16,7 +16,12 @@ import { parseIpv4 } from "../../lib/wire/ipv4.ts";
 const base = 20000 + Math.floor(Math.random() * 20000);
 const PORT = { a: base, b: base + 1 };
 
-function config(role: "primary" | "secondary", dir: string, secret: string): Config {
+function config(
+  role: "primary" | "secondary",
+  dir: string,
+  secret: string,
+  addr: { mine: string; partner: string } = { mine: "127.0.0.1", partner: "127.0.0.1" },
+): Config {
   const me = role === "primary" ? PORT.a : PORT.b;
   const partner = role === "primary" ? PORT.b : PORT.a;
   const r = parseConfig(`role = "${role}"
@@ -32,9 +37,9 @@ state_dir = "${dir}/${role}"
 level = "error"
 [failover]
 relationship = "sec-test"
-my_address = "127.0.0.1"
+my_address = "${addr.mine}"
 my_port = ${me}
-partner_address = "127.0.0.1"
+partner_address = "${addr.partner}"
 partner_port = ${partner}
 shared_secret = "${secret}"
 [[subnet]]
@@ -165,6 +170,35 @@ Deno.test("failover TCP: a correctly signed BNDUPD before CONNECT is dropped, ne
       ),
     );
   } finally {
+    await b.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("failover TCP: the outgoing connection leaves from my_address, so a multi-address box is accepted", async () => {
+  // Two loopback addresses stand for a box with several: the secondary accepts only
+  // 127.0.0.3, which the primary's dial uses only if it binds my_address.
+  const dir = await Deno.makeTempDir({ prefix: "tandem-fo-bind-" });
+  const secret = "bind-test-shared-secret-0123";
+  const b = await boot(
+    config("secondary", dir, secret, { mine: "127.0.0.2", partner: "127.0.0.3" }),
+    { newPair: true },
+  );
+  const a = await boot(
+    config("primary", dir, secret, { mine: "127.0.0.3", partner: "127.0.0.2" }),
+    { newPair: true },
+  );
+  try {
+    await waitFor(() => state(a) === "normal" && state(b) === "normal", 5000);
+    equal(
+      /tandem_failover_rejected_connections_total\{reason="not-partner"\}/.test(
+        b.registry.render(),
+      ),
+      false,
+      "no connection from a wrong source address",
+    );
+  } finally {
+    await a.stop();
     await b.stop();
     await Deno.remove(dir, { recursive: true });
   }
