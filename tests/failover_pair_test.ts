@@ -238,3 +238,62 @@ Deno.test("pair: a wall-clock step of an hour changes no state; the offset follo
     pair.stop();
   }
 });
+
+Deno.test("pair: partner-down on a real primary in NORMAL -> POTENTIAL-CONFLICT on both, then NORMAL (§9.8.4, §9.4.3, §9.10)", async () => {
+  const pair = await normalPair();
+  try {
+    for (let c = 1; c <= 6; c++) await pair.dora(c);
+    await pair.advance(300);
+    const res = pair.a.parts.peer.partnerDown(); // the operator, on the primary (§9.8.4)
+    ok(res.ok && /potential-conflict/.test(res.message), res.message);
+    const t = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      10_000,
+    );
+    ok(t >= 0, `stuck: a=${pair.a.state} b=${pair.b.state}`);
+    const path = pair.b.log.events.filter((e) => e.event === "failover.transition")
+      .map((e) => `${e.props.from}->${e.props.to}`);
+    ok(path.includes("normal->potential-conflict"), `the secondary's path: ${path.join(", ")}`);
+    ok((await pair.dora(50)) !== undefined);
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});
+
+Deno.test("pair: a real primary's STATE PARTNER-DOWN after a partition -> secondary POTENTIAL-CONFLICT -> both NORMAL, no duplicate (§9.9.3, §9.10)", async () => {
+  const pair = await normalPair();
+  try {
+    for (let c = 1; c <= 6; c++) await pair.dora(c);
+    await pair.advance(300);
+    pair.net.cut();
+    await pair.until(
+      () =>
+        pair.a.state === "communications-interrupted" &&
+        pair.b.state === "communications-interrupted",
+      5000,
+    );
+    const res = pair.a.parts.peer.partnerDown();
+    ok(res.ok, res.message);
+    equal(pair.a.state, "partner-down");
+    for (let c = 10; c <= 14; c++) await pair.dora(c); // both serve meanwhile
+    await pair.advance(200);
+    for (let c = 20; c <= 24; c++) await pair.dora(c, 0, "b");
+    pair.net.heal();
+    const t = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      20_000,
+    );
+    ok(t >= 0, `stuck: a=${pair.a.state} b=${pair.b.state}`);
+    const path = pair.b.log.events.filter((e) => e.event === "failover.transition")
+      .map((e) => `${e.props.from}->${e.props.to}`);
+    ok(
+      path.includes("communications-interrupted->potential-conflict"),
+      `the secondary's path: ${path.join(", ")}`,
+    );
+    ok((await pair.dora(60)) !== undefined);
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});

@@ -217,13 +217,24 @@ export class FailoverPeer {
   partnerDown(): { ok: boolean; message: string } {
     const before = this.#snap.state;
     this.#event({ type: "partner-down-command" });
-    const ok = this.#snap.state === "partner-down";
-    return {
-      ok,
-      message: ok
-        ? `state ${before} -> partner-down; the partner's addresses become usable after MCLT`
-        : `partner-down is not allowed from state ${before}`,
-    };
+    const after = this.#snap.state;
+    if (after === "partner-down") {
+      return {
+        ok: true,
+        message:
+          `state ${before} -> partner-down; the partner's addresses become usable after MCLT`,
+      };
+    }
+    if (after !== before) {
+      // §9.4.3: PARTNER-DOWN while the partner is heard from (NORMAL) goes straight on to
+      // POTENTIAL-CONFLICT, which the pair resolves (§9.10) back to NORMAL.
+      return {
+        ok: true,
+        message: `state ${before} -> partner-down -> ${after}: the partner is still in ` +
+          "contact, so the pair resolves its bindings and returns to normal (draft §9.4.3, §9.10)",
+      };
+    }
+    return { ok: false, message: `partner-down is not allowed from state ${before}` };
   }
 
   // ---- state machine ----
