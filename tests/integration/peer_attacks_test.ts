@@ -1,0 +1,444 @@
+/**
+ * The failover port of a real Tandem pair (two `scripts/tandem run` processes: main.ts with the
+ * binary's permission flags) attacked from loopback by someone who holds the shared secret or
+ * recorded the traffic (draft-12 §11): a signed update before CONNECT, a recorded CONNECT
+ * replayed on a new connection, every kind of bad binding from a hostile partner, and a flood of
+ * silent connections from the partner's address racing the real partner's reconnect. Each step
+ * checks that DHCP is still answered and nothing bad reached the lease database; RSS before and
+ * after is printed.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { encodeFailover, type FailoverMessage } from "../../lib/failover/messages.ts";
+import { FrameReader } from "../../lib/failover/frame_reader.ts";
+import type { BindingUpdate } from "../../lib/failover/binding_codec.ts";
+import { PROTOCOL_VERSION, REJECT } from "../../lib/failover/options.ts";
+import { nativeHmacSha256With } from "../../lib/platform/hmac_native.ts";
+import { formatIpv4, parseIpv4 } from "../../lib/wire/ipv4.ts";
+import { MSG } from "../../lib/wire/option_registry.ts";
+import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const base = 21000 + Math.floor(Math.random() * 20000);
+const PORT = {
+  a: { dhcp: base, http: base + 1, fo: base + 2 },
+  b: { dhcp: base + 3, http: base + 4, fo: base + 5 },
+};
+const SECRET = "attack-test-shared-secret-0123";
+const RELATIONSHIP = "attack-test";
+const digest = nativeHmacSha256With(SECRET);
+const nowSec = () => Math.floor(Date.now() / 1000);
+
+function toml(role: "primary" | "secondary", dir: string): string {
+  const me = role === "primary" ? PORT.a : PORT.b, other = role === "primary" ? PORT.b : PORT.a;
+  return `role = "${role}"
+server_id = "127.0.0.${role === "primary" ? 1 : 2}"
+[dhcp]
+listen_address = "127.0.0.1"
+port = ${me.dhcp}
+[http]
+listen = "127.0.0.1:${me.http}"
+[store]
+state_dir = "${dir}/${role}"
+[log]
+level = "warning"
+[lease]
+max_sec = 86400
+[failover]
+relationship = "${RELATIONSHIP}"
+my_address = "127.0.0.1"
+my_port = ${me.fo}
+partner_address = "127.0.0.1"
+partner_port = ${other.fo}
+mclt_sec = 60
+shared_secret = "${SECRET}"
+[[subnet]]
+cidr = "127.81.0.0/24"
+[[subnet.pool]]
+range = "127.81.0.10-127.81.0.200"
+`;
+}
+
+class Box {
+  child: Deno.ChildProcess | undefined;
+  constructor(readonly role: "primary" | "secondary", readonly dir: string) {}
+  get ports() {
+    return this.role === "primary" ? PORT.a : PORT.b;
+  }
+  async start(newPair: boolean): Promise<void> {
+    const cfg = `${this.dir}/${this.role}.toml`;
+    await Deno.writeTextFile(cfg, toml(this.role, this.dir));
+    this.child = new Deno.Command(`${ROOT}scripts/tandem`, {
+      args: ["run", "--config", cfg, ...(newPair ? ["--new-pair"] : [])],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+  }
+  async kill(): Promise<void> {
+    if (this.child === undefined) return;
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await this.child.status;
+    this.child = undefined;
+  }
+  async get(path: string): Promise<string> {
+    const r = await fetch(`http://127.0.0.1:${this.ports.http}${path}`, {
+      signal: AbortSignal.timeout(2000),
+    });
+    return await r.text();
+  }
+  async state(): Promise<string> {
+    const s = JSON.parse(await this.get("/status"));
+    return s.failover?.state ?? "?";
+  }
+  async metric(name: string, label: string): Promise<number> {
+    const text = await this.get("/metrics");
+    const line = text.split("\n").find((l) => l.startsWith(`${name}{${label}}`));
+    return line === undefined ? 0 : Number(line.split(" ").at(-1));
+  }
+  async leases(): Promise<{ ip: string; state: string; hostname?: string }[]> {
+    const out = await new Deno.Command(`${ROOT}scripts/tandem`, {
+      args: ["leases", "--json", "--db", `${this.dir}/${this.role}/leases.db`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim();
+    return text === "" ? [] : JSON.parse(text);
+  }
+  async rssMb(): Promise<number> {
+    const s = await Deno.readTextFile(`/proc/${this.child!.pid}/status`);
+    return Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? NaN) / 1024;
+  }
+}
+
+async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** A failover connection driven by the test: signed frames out, decoded frames in. */
+class Attacker {
+  readonly #reader = new FrameReader({ digest });
+  readonly #got: FailoverMessage[] = [];
+  closed = false;
+  private constructor(readonly conn: Deno.Conn) {
+    (async () => {
+      const buf = new Uint8Array(65536);
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        for (const item of this.#reader.push(buf.slice(0, n))) {
+          if (item.ok) this.#got.push(item.msg);
+        }
+      }
+      this.closed = true;
+    })();
+  }
+  static async open(port: number): Promise<Attacker> {
+    return new Attacker(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+  async send(m: FailoverMessage): Promise<void> {
+    await this.conn.write(encodeFailover(m, { digest })).catch(() => {});
+  }
+  async next(kind: string, ms = 3000): Promise<FailoverMessage | undefined> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const i = this.#got.findIndex((m) => m.kind === kind);
+      if (i >= 0) return this.#got.splice(i, 1)[0];
+      if (this.closed) return undefined;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return undefined;
+  }
+  async closedWithin(ms: number): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (!this.closed && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return this.closed;
+  }
+  close(): void {
+    try {
+      this.conn.close();
+    } catch { /* closed by the server */ }
+  }
+}
+
+function connect(xid: number, timeSec: number): FailoverMessage {
+  return {
+    kind: "connect",
+    xid,
+    timeSec,
+    relationshipName: RELATIONSHIP,
+    maxUnackedBndupd: 16,
+    receiveTimerSec: 60,
+    vendorClass: "attacker",
+    protocolVersion: PROTOCOL_VERSION,
+    mcltSec: 60,
+  };
+}
+
+const ipOf = (s: string) => parseIpv4(s)!;
+
+function active(ip: string, extra: Partial<BindingUpdate> = {}): BindingUpdate {
+  const now = nowSec();
+  return {
+    ip: ipOf(ip),
+    status: "active",
+    hardware: { htype: 1, addr: new Uint8Array([2, 0xee, 0, 0, 0, 1]) },
+    clttSec: now,
+    stateStartSec: now,
+    leaseEndSec: now + 600,
+    potentialEndSec: now + 660,
+    ...extra,
+  };
+}
+
+Deno.test({
+  name: "failover attacks on a real pair: replay, pre-CONNECT, bad bindings, partner-address flood",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-attacks-" });
+    const a = new Box("primary", dir), b = new Box("secondary", dir);
+    const clientA = new RelayClient("127.81.0.1", PORT.a.dhcp);
+    const clientB = new RelayClient("127.81.0.1", PORT.b.dhcp);
+    const report: string[] = [];
+    let probes = 0;
+    const probe = async (client: RelayClient) => {
+      const r = await client.dora(mac(200 + probes), 0x5100 + probes++);
+      equal(r.type, MSG.ACK, "DHCP answered");
+    };
+    try {
+      await b.start(true);
+      await a.start(true);
+      ok(
+        await waitFor(
+          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
+          30_000,
+        ),
+        "the pair reached NORMAL",
+      );
+      await probe(clientA);
+      const rss0 = await b.rssMb();
+
+      // 1. A signed BNDUPD on a new connection, before any CONNECT (a live link exists: the
+      //    connection is refused as a duplicate; either way nothing is acted on).
+      const early = await Attacker.open(PORT.b.fo);
+      await early.send({
+        kind: "bndupd",
+        xid: 1,
+        timeSec: nowSec(),
+        bindings: [active("127.81.0.150")],
+      });
+      ok(await early.closedWithin(3000), "closed");
+      early.close();
+      report.push("BNDUPD before CONNECT, link up: connection closed, nothing stored");
+
+      // The real primary goes away: the secondary is alone (COMMUNICATIONS-INTERRUPTED) and
+      // takes a connection from the partner's address again.
+      await a.kill();
+      ok(await waitFor(async () => (await b.state()) === "communications-interrupted", 5000));
+      await probe(clientB);
+
+      const before = await b.metric(
+        "tandem_failover_rejected_connections_total",
+        'reason="before-handshake"',
+      );
+      const early2 = await Attacker.open(PORT.b.fo);
+      await early2.send({
+        kind: "bndupd",
+        xid: 2,
+        timeSec: nowSec(),
+        bindings: [active("127.81.0.151")],
+      });
+      ok(await early2.closedWithin(3000), "closed");
+      early2.close();
+      equal(
+        await b.metric("tandem_failover_rejected_connections_total", 'reason="before-handshake"'),
+        before + 1,
+      );
+      report.push("BNDUPD before CONNECT, partner away: closed, counted (before-handshake)");
+
+      // 2. A CONNECT recorded 60 s ago, replayed with the BNDUPD that followed it: the time is
+      //    behind the primary's clock as the secondary followed it, so it is stale.
+      const replay = await Attacker.open(PORT.b.fo);
+      await replay.send(connect(77, nowSec() - 60));
+      await replay.send({
+        kind: "bndupd",
+        xid: 78,
+        timeSec: nowSec() - 60,
+        bindings: [active("127.81.0.152")],
+      });
+      ok(await replay.closedWithin(3000), "the replayed CONNECT closed the connection");
+      equal(await replay.next("connectack", 10), undefined, "no CONNECTACK for a replay");
+      replay.close();
+      equal(await b.metric("tandem_failover_messages_refused_total", 'reason="stale"'), 1);
+      report.push("recorded CONNECT + BNDUPD replayed 60 s later: refused as stale, closed");
+      await probe(clientB);
+
+      // 3. A hostile partner (it holds the secret, its CONNECT is fresh): every bad binding is
+      //    refused in the BNDACK, with the draft's reject reason.
+      const hostile = await Attacker.open(PORT.b.fo);
+      await hostile.send(connect(1000, nowSec()));
+      const ack = await hostile.next("connectack");
+      ok(
+        ack !== undefined && ack.kind === "connectack" && ack.rejectReason === undefined,
+        "CONNECTACK",
+      );
+      const now = nowSec();
+      const cases: [string, BindingUpdate, number][] = [
+        ["the secondary's own server id", active("127.0.0.2"), REJECT.illegalIpAddress],
+        ["the failover address", active("127.0.0.1"), REJECT.illegalIpAddress],
+        ["network address", active("127.81.0.0"), REJECT.illegalIpAddress],
+        ["broadcast address", active("127.81.0.255"), REJECT.illegalIpAddress],
+        ["outside every pool", active("127.81.0.240"), REJECT.illegalIpAddress],
+        ["outside every subnet", active("10.9.9.9"), REJECT.illegalIpAddress],
+        [
+          "lease end in 2106",
+          active("127.81.0.160", { leaseEndSec: 4_294_967_000 }),
+          REJECT.unknownError,
+        ],
+        [
+          "start in 2100",
+          active("127.81.0.161", { stateStartSec: 4_102_444_800 }),
+          REJECT.unknownError,
+        ],
+        ["CLTT in 2100", active("127.81.0.162", { clttSec: 4_102_444_800 }), REJECT.unknownError],
+        [
+          "300-byte client id",
+          active("127.81.0.163", { clientId: new Uint8Array(300).fill(7) }),
+          REJECT.unknownError,
+        ],
+        [
+          "ACTIVE without a client",
+          {
+            ip: ipOf("127.81.0.164"),
+            status: "active",
+            clttSec: now,
+            leaseEndSec: now + 600,
+            potentialEndSec: now + 660,
+            stateStartSec: now,
+          },
+          REJECT.missingBindingInformation,
+        ],
+      ];
+      let xid = 2000;
+      for (const [what, binding, reason] of cases) {
+        await hostile.send({ kind: "bndupd", xid: ++xid, timeSec: nowSec(), bindings: [binding] });
+        const m = await hostile.next("bndack");
+        ok(m !== undefined && m.kind === "bndack", `${what}: a BNDACK`);
+        equal(m.acks[0]?.rejectReason, reason, `${what}: reject reason`);
+      }
+      report.push(`${cases.length} bad bindings: each refused with its reject reason`);
+      // A bad host name does not refuse the binding; it is stored without the name.
+      await hostile.send({
+        kind: "bndupd",
+        xid: ++xid,
+        timeSec: nowSec(),
+        bindings: [active("127.81.0.170", { hostname: "bad\u001b[31mname" })],
+      });
+      const good = await hostile.next("bndack");
+      ok(good?.kind === "bndack" && good.acks[0]?.rejectReason === undefined, "a valid binding");
+      // 4. The same message twice on the connection: the repeat is not acted on.
+      const msg: FailoverMessage = {
+        kind: "bndupd",
+        xid: ++xid,
+        timeSec: nowSec(),
+        bindings: [active("127.81.0.171")],
+      };
+      await hostile.send(msg);
+      await hostile.send(msg);
+      ok(await hostile.next("bndack") !== undefined);
+      equal(await hostile.next("bndack", 500), undefined, "no answer to the repeat");
+      equal(await b.metric("tandem_failover_messages_refused_total", 'reason="repeated"'), 1);
+      report.push("the same BNDUPD twice on a connection: the repeat refused (repeated)");
+      hostile.close();
+      await probe(clientB);
+
+      const stored = await b.leases();
+      const ips = new Set(stored.map((l) => l.ip));
+      for (const [what, binding] of cases) {
+        equal(ips.has(formatIpv4(binding.ip)), false, `${what} reached the database`);
+      }
+      const named = stored.find((l) => l.ip === "127.81.0.170");
+      ok(named !== undefined, "the valid binding was stored");
+      equal(named.hostname ?? "", "", "the bad host name was dropped");
+      ok(!JSON.stringify(named).includes("\u001b"), "no control character reached the store");
+
+      // 5. The real primary comes back while its address floods the secondary with silent
+      //    connections (one every 10 ms): the real CONNECT still gets through.
+      const flood: Deno.Conn[] = [];
+      let flooding = true;
+      const flooder = (async () => {
+        while (flooding) {
+          const c = await Deno.connect({ hostname: "127.0.0.1", port: PORT.b.fo }).catch(() =>
+            undefined
+          );
+          if (c !== undefined) flood.push(c);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 1000)); // the flood is on before the primary
+      const t0 = Date.now();
+      await a.start(false);
+      const back = await waitFor(
+        async () => (await a.state()) === "normal" && (await b.state()) === "normal",
+        30_000,
+      );
+      const tookMs = Date.now() - t0;
+      // ...and goes on for 3 s against the live link: it stays NORMAL throughout.
+      let leftNormal = 0;
+      for (let i = 0; i < 30 && back; i++) {
+        if ((await b.state()) !== "normal" || (await a.state()) !== "normal") leftNormal++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      flooding = false;
+      await flooder;
+      equal(leftNormal, 0, "the flood knocked the live link over");
+      ok(back, `NORMAL again under the flood (a=${await a.state()}, b=${await b.state()})`);
+      const evicted = await b.metric(
+        "tandem_failover_rejected_connections_total",
+        'reason="pending-evicted"',
+      );
+      const duplicate = await b.metric(
+        "tandem_failover_rejected_connections_total",
+        'reason="duplicate"',
+      );
+      report.push(
+        `${flood.length} silent connections from the partner address during the primary's ` +
+          `restart and 3 s after: NORMAL again ${tookMs} ms after the restart (includes process start) and stayed; ${evicted} evicted ` +
+          `while waiting, ${duplicate} refused as duplicates once the link was up`,
+      );
+      for (const c of flood) {
+        try {
+          c.close();
+        } catch { /* closed by the server */ }
+      }
+      await probe(clientA);
+      const rss1 = await b.rssMb();
+      console.log(
+        report.map((l) => `  - ${l}`).join("\n") +
+          `\n  secondary RSS ${rss0.toFixed(1)} -> ${
+            rss1.toFixed(1)
+          } MB; ${probes} DHCP probes answered`,
+      );
+      ok(rss1 - rss0 < 30, `RSS grew ${rss1 - rss0} MB`);
+      deepEqual(
+        (await b.leases()).filter((l) =>
+          ["127.81.0.150", "127.81.0.151", "127.81.0.152"].includes(l.ip)
+        ),
+        [],
+        "no pre-CONNECT or replayed binding stored",
+      );
+    } finally {
+      clientA.close();
+      clientB.close();
+      await a.kill();
+      await b.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
