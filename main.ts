@@ -13,6 +13,7 @@ import { ConfigError, formatIssues, parseConfig } from "./lib/config/parse_confi
 import type { Config } from "./lib/config/config.ts";
 import { boot, DB_FILE, NewPairRefused, StateLocked } from "./lib/platform/boot.ts";
 import { setupLogging } from "./lib/platform/log.ts";
+import { TlsConfigError } from "./lib/platform/peer_tls.ts";
 import { onTerminate } from "./lib/platform/signals.ts";
 import { VERSION } from "./lib/version.ts";
 import { printLeases } from "./lib/platform/leases_command.ts";
@@ -127,7 +128,10 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof NewPairRefused || e instanceof StateLocked) {
+    if (
+      e instanceof ConfigError || e instanceof NewPairRefused || e instanceof StateLocked ||
+      e instanceof TlsConfigError
+    ) {
       console.error(e instanceof ConfigError ? e.message : `tandem: ${e.message}`);
       Deno.exit(1);
     }

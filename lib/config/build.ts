@@ -122,8 +122,12 @@ function toFailover(f: RawFailover): FailoverConfig {
     receiveTimerMs: f.receive_timer_ms,
     autoPartnerDownSec: f.auto_partner_down_sec,
     maxUnackedBndupd: f.max_unacked_bndupd,
-    sharedSecret: f.shared_secret,
+    authentication: f.authentication,
+    sharedSecret: f.shared_secret ?? "",
     maxClockSkewSec: f.max_clock_skew_sec,
+    ...(f.tls === undefined
+      ? {}
+      : { tls: { certFile: f.tls.cert, keyFile: f.tls.key, caFile: f.tls.ca } }),
   };
 }
 

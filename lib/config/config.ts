@@ -86,8 +86,13 @@ export interface FailoverConfig {
   /** COMMUNICATIONS-INTERRUPTED -> PARTNER-DOWN after this long; 0 = never automatically. */
   readonly autoPartnerDownSec: number;
   readonly maxUnackedBndupd: number;
+  /** draft §11.1: "hmac" signs and requires a digest on every message; "none" neither. */
+  readonly authentication: "hmac" | "none";
+  /** Empty when authentication is "none". */
   readonly sharedSecret: string;
   readonly maxClockSkewSec: number;
+  /** draft §11.2: mutual TLS on the peer channel; PEM file paths. Absent: no TLS. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
 }
 
 export interface Config {

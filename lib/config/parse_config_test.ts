@@ -107,6 +107,7 @@ Deno.test("failover table becomes FailoverConfig with defaults", () => {
     receiveTimerMs: 800,
     autoPartnerDownSec: 0,
     maxUnackedBndupd: 64,
+    authentication: "hmac",
     sharedSecret: "test-shared-secret-0123456789",
     maxClockSkewSec: 60,
   });
@@ -246,11 +247,23 @@ shared_secret = "0123456789abcdef"
   const missing = errorsOf(
     `server_id = "203.0.113.10"\nrole = "primary"\n[failover]\nmy_address = "10.0.0.1"\n`,
   );
-  assert.deepEqual(missing.map((e) => e.path).sort(), [
-    "failover.partner_address",
-    "failover.shared_secret",
-  ]);
+  assert.deepEqual(missing.map((e) => e.path).sort(), ["failover.partner_address"]);
   assert.match(missing[0]?.problem ?? "", /required/);
+  const noSecret = errorsOf(
+    `server_id = "203.0.113.10"\nrole = "primary"\n[failover]\nmy_address = "10.0.0.1"\n` +
+      `partner_address = "10.0.0.2"\n`,
+  );
+  assert.deepEqual(noSecret.map((e) => e.path), ["failover.shared_secret"]);
+  assert.match(noSecret[0]?.problem ?? "", /missing/);
+  assert.match(noSecret[0]?.fix ?? "", /authentication = "none"/);
+  // "none" must be said, and then no secret may be set.
+  const none = parseConfig(
+    `server_id = "203.0.113.10"\nrole = "primary"\n[failover]\nmy_address = "10.0.0.1"\n` +
+      `partner_address = "10.0.0.2"\nauthentication = "none"\n`,
+  );
+  assert.ok(none.ok);
+  assert.ok(none.warnings.some((w) => w.path === "failover.authentication"));
+  assert.equal(none.config.failover?.authentication, "none");
 });
 
 Deno.test("an option that fails to encode is reported at its path with the registry's words", () => {

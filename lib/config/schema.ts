@@ -92,8 +92,13 @@ const failover = z.strictObject({
   receive_timer_ms: int(1, 3_600_000).default(800),
   auto_partner_down_sec: seconds.default(0),
   max_unacked_bndupd: int(1, 65535).default(64),
-  shared_secret: z.string(),
+  /** draft §11.1: "hmac" signs every message with shared_secret; "none" must be said. */
+  authentication: z.enum(["hmac", "none"]).default("hmac"),
+  shared_secret: z.string().optional(),
   max_clock_skew_sec: seconds.default(60),
+  /** draft §11.2: mutual TLS on the peer channel (TLS-request/TLS-reply), off when absent. */
+  tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1) })
+    .optional(),
 });
 
 export const configSchema = z.strictObject({

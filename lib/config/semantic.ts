@@ -127,11 +127,30 @@ function checkFailover(f: RawFailover, report: Reporter): void {
       "make receive_timer_ms several contact intervals long, e.g. 800 with contact_interval_ms = 200",
     );
   }
-  if (f.shared_secret.length < MIN_SECRET_LENGTH) {
+  const secret = f.shared_secret ?? "";
+  if (f.authentication === "hmac" && secret.length < MIN_SECRET_LENGTH) {
     report.error(
       "failover.shared_secret",
-      `shared_secret has ${f.shared_secret.length} characters; at least ${MIN_SECRET_LENGTH} are needed`,
-      "use the same long random string on both servers, e.g. the output of: openssl rand -hex 24",
+      f.shared_secret === undefined
+        ? "shared_secret is missing: every failover message is signed with it (draft §11.1)"
+        : `shared_secret has ${secret.length} characters; at least ${MIN_SECRET_LENGTH} are needed`,
+      "use the same long random string on both servers, e.g. the output of: openssl rand -hex " +
+        '24 (or, only for a partner that cannot sign, authentication = "none")',
+    );
+  }
+  if (f.authentication === "none" && f.shared_secret !== undefined) {
+    report.error(
+      "failover.authentication",
+      'authentication = "none" but a shared_secret is set: which one is meant is unclear',
+      'remove shared_secret, or remove authentication = "none" to sign messages with it',
+    );
+  }
+  if (f.authentication === "none" && f.tls === undefined) {
+    report.warn(
+      "failover.authentication",
+      'authentication = "none" and no [failover.tls]: anyone who reaches the failover port ' +
+        "from the partner's address can change this box's leases",
+      "set the same shared_secret on both boxes, or configure [failover.tls]",
     );
   }
   if (f.mode === "hot-standby" && f.reserve_percent === 0) {

@@ -59,6 +59,7 @@ const base: Config = {
     receiveTimerMs: 30000,
     autoPartnerDownSec: 0,
     maxUnackedBndupd: 10,
+    authentication: "hmac",
     sharedSecret: "one",
     maxClockSkewSec: 60,
   },

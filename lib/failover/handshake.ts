@@ -91,8 +91,11 @@ export function fingerprintIn(v: VendorOptions | undefined): string | undefined 
 export function connectMessage(
   fo: FailoverConfig,
   identity: Map<number, Uint8Array>,
+  /** §7.8.1: 2 = TLS required, 0 = none; undefined inside an established TLS link. */
+  tlsRequest: number | undefined,
 ): Outgoing {
   return {
+    ...(tlsRequest === undefined ? {} : { tlsRequest }),
     kind: "connect",
     relationshipName: fo.relationshipName,
     maxUnackedBndupd: fo.maxUnackedBndupd,
@@ -122,6 +125,37 @@ export function checkConnect(
   return { skewSec };
 }
 
+/**
+ * §7.8.2 step 3: the TLS-reply to a CONNECT's TLS-request, and the refusal if the two cannot
+ * agree (the table under step 3). wantTls: this box has [failover.tls], which makes TLS
+ * required. undefined: inside an established TLS link (no TLS-request, no TLS-reply).
+ */
+export function tlsVerdict(
+  tlsRequest: number | undefined,
+  wantTls: boolean,
+  secured: boolean,
+): { readonly tlsReply?: number; readonly reject?: number; readonly problem?: string } {
+  if (secured) return {};
+  const req = tlsRequest ?? 0;
+  if (wantTls && req === 0) {
+    return {
+      tlsReply: 1,
+      reject: REJECT.tlsRequired,
+      problem: "this box requires TLS on the failover link and the partner does not offer it: " +
+        "configure [failover.tls] on both boxes, or on neither",
+    };
+  }
+  if (!wantTls && req === 2) {
+    return {
+      tlsReply: 0,
+      reject: REJECT.tlsNotConfigured,
+      problem: "the partner requires TLS on the failover link and this box has no " +
+        "[failover.tls]: configure it on both boxes, or on neither",
+    };
+  }
+  return { tlsReply: wantTls ? 1 : 0 };
+}
+
 /** §7.9.1: CONNECTACK accepting (reject undefined) or refusing a CONNECT. */
 export function connectAck(
   fo: FailoverConfig,
@@ -129,12 +163,14 @@ export function connectAck(
   identity: Map<number, Uint8Array>,
   reject?: number,
   message?: string,
+  tlsReply?: number,
 ): Outgoing {
   const base = {
     kind: "connectack" as const,
     xid,
     relationshipName: fo.relationshipName,
     protocolVersion: PROTOCOL_VERSION,
+    ...(tlsReply === undefined ? {} : { tlsReply }),
   };
   if (reject !== undefined) {
     // The identity goes with a refusal too, so the other box can say what is wrong.

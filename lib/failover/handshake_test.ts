@@ -23,7 +23,7 @@ const ID = identityOption("fp", "10.0.0.1", "primary");
 
 function connect(over: Partial<Extract<FailoverMessage, { kind: "connect" }>> = {}) {
   return {
-    ...(connectMessage(fo, ID) as Extract<FailoverMessage, { kind: "connect" }>),
+    ...(connectMessage(fo, ID, 0) as Extract<FailoverMessage, { kind: "connect" }>),
     xid: 1,
     timeSec: 1000,
     ...over,

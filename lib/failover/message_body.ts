@@ -203,9 +203,10 @@ export function writeBody(w: ByteWriter, msg: FailoverMessage): void {
         .optU32(FO.maxUnackedBndupd, msg.maxUnackedBndupd)
         .optU32(FO.receiveTimer, msg.receiveTimerSec)
         .optText(FO.vendorClassIdentifier, msg.vendorClass)
-        .optU8(FO.protocolVersion, msg.protocolVersion)
-        .optU8(FO.tlsRequest, msg.tlsRequest ?? 0)
-        .optU32(FO.mclt, msg.mcltSec);
+        .optU8(FO.protocolVersion, msg.protocolVersion);
+      // §7.8.1: TLS-request on every CONNECT, except one sent inside an established TLS link.
+      if (msg.tlsRequest !== undefined) w.optU8(FO.tlsRequest, msg.tlsRequest);
+      w.optU32(FO.mclt, msg.mcltSec);
       if (msg.hba !== undefined) w.option(FO.hashBucketAssignment, msg.hba);
       if (msg.delayedServiceSec !== undefined) {
         w.optU8(FO.delayedServiceParameter, msg.delayedServiceSec);

@@ -38,6 +38,7 @@ import {
   identityOption,
   pairProblem,
   type PartnerIdentity,
+  tlsVerdict,
 } from "./handshake.ts";
 import { BindingSync, type Outgoing } from "./binding_sync.ts";
 import { planPoolBalance } from "./pool_balance.ts";
@@ -45,6 +46,13 @@ import type { FailoverMetrics } from "./failover_metrics.ts";
 
 export const SNAPSHOT_KEY = "failover.snapshot";
 const STARTUP_MS = 2000;
+/** CONNECTACK refusals whose message says what to fix on this box (pair or TLS setup). */
+const REFUSALS_WITH_REASON: readonly number[] = [
+  REJECT.invalidPartner,
+  REJECT.tlsNotSupported,
+  REJECT.tlsNotConfigured,
+  REJECT.tlsRequired,
+];
 /** How often a secondary in NORMAL sends POOLREQ besides on entering NORMAL (§7.7). */
 const POOLREQ_EVERY_SEC = 300;
 
@@ -92,12 +100,17 @@ export class FailoverPeer {
       net: deps.net,
       log: deps.log,
       metrics: deps.metrics,
-      digest: (deps.digestWith ?? hmacSha256With)(deps.fo.sharedSecret),
+      digest: deps.fo.authentication === "none"
+        ? undefined
+        : (deps.digestWith ?? hmacSha256With)(deps.fo.sharedSecret),
       ...(deps.firstXid === undefined ? {} : { firstXid: deps.firstXid }),
       nowSec: () => this.#nowSec(),
       attached: () => {
         if (this.#snap.role === "primary") {
-          this.#send(connectMessage(this.#d.fo, this.#identity()));
+          // §7.8.1: TLS-request 2 (required) when this box has [failover.tls], else 0.
+          this.#send(
+            connectMessage(this.#d.fo, this.#identity(), this.#d.fo.tls === undefined ? 0 : 2),
+          );
         }
       },
       message: (m) => this.#onMessage(m),
@@ -376,25 +389,33 @@ export class FailoverPeer {
       case "connect": {
         // §8.2: only a primary sends CONNECT. One arriving at a primary means two primaries,
         // or a mismatched pair: refused, with the reason, on both sides (never NORMAL).
+        const tls = tlsVerdict(m.tlsRequest, fo.tls !== undefined, this.#conn.secured);
         const problem = this.#snap.role !== "secondary"
           ? pairProblem(this.#mine(), { role: "primary" }, fo.partnerAddress)
-          : this.#checkIdentity(identityIn(m.vendorOptions));
+          : tls.problem ?? this.#checkIdentity(identityIn(m.vendorOptions));
         const { reject, skewSec } = problem !== undefined
-          ? { reject: REJECT.invalidPartner, skewSec: 0 }
+          ? { reject: tls.reject ?? REJECT.invalidPartner, skewSec: 0 }
           : checkConnect(m, fo, this.#nowSec());
         if (reject !== undefined) {
           if (problem !== undefined) this.#notePairProblem(problem);
           this.#d.metrics.rejectedConnections.inc({ reason: String(reject) });
           this.#d.log.warn("failover.connect_rejected", { reason: reject, skewSec });
-          this.#send(connectAck(fo, m.xid, this.#identity(), reject, problem));
+          this.#send(connectAck(fo, m.xid, this.#identity(), reject, problem, tls.tlsReply));
           // The partner closes on reading the refusal; closing first could lose it on the way
           // (it says what is wrong). A link never handshaken is dropped by its timer anyway.
+          return;
+        }
+        if (tls.tlsReply === 1) {
+          // §7.8.2 step 3: accept, go into TLS at once; the primary then sends its CONNECT
+          // again inside TLS (§11.2), and that one completes the handshake.
+          this.#send(connectAck(fo, m.xid, this.#identity(), undefined, undefined, 1));
+          void this.#conn.upgrade();
           return;
         }
         this.#notePairProblem(undefined);
         this.#skewSec = skewSec; // §7.8.2 step 6: correct every received time by it
         this.#sync.partnerMaxUnacked = m.maxUnackedBndupd;
-        this.#send(connectAck(fo, m.xid, this.#identity()));
+        this.#send(connectAck(fo, m.xid, this.#identity(), undefined, undefined, tls.tlsReply));
         this.#handshake(m.mcltSec);
         return;
       }
@@ -405,7 +426,7 @@ export class FailoverPeer {
           return this.#drop("CONNECTACK for a CONNECT not sent on this link");
         }
         const problem = this.#checkIdentity(identityIn(m.vendorOptions)) ??
-          (m.rejectReason === REJECT.invalidPartner && m.message !== undefined
+          (REFUSALS_WITH_REASON.includes(m.rejectReason ?? -1) && m.message !== undefined
             ? `the partner refused this box: ${m.message}`
             : undefined);
         if (problem !== undefined) this.#notePairProblem(problem);
@@ -419,6 +440,22 @@ export class FailoverPeer {
         if (problem !== undefined) {
           this.#send({ kind: "disconnect", rejectReason: REJECT.invalidPartner, message: problem });
           return this.#drop("unsafe pair");
+        }
+        if (!this.#conn.secured && fo.tls !== undefined) {
+          if (m.tlsReply !== 1) {
+            // §7.8.2 table: TLS required here, and the partner will not use it.
+            this.#notePairProblem(
+              "this box requires TLS on the failover link and the partner accepted without it: " +
+                "configure [failover.tls] on both boxes, or on neither",
+            );
+            this.#send({ kind: "disconnect", rejectReason: REJECT.tlsNotSupported });
+            return this.#drop("partner will not use TLS");
+          }
+          // §11.2: TLS now, then CONNECT again inside it (without TLS-request).
+          void this.#conn.upgrade().then((ok) => {
+            if (ok) this.#send(connectMessage(fo, this.#identity(), undefined));
+          });
+          return;
         }
         this.#notePairProblem(undefined);
         this.#skewSec = m.timeSec - this.#nowSec();

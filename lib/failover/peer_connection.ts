@@ -23,7 +23,8 @@ export interface ConnectionHost {
   readonly net: PeerNetwork;
   readonly log: EventLog;
   readonly metrics: FailoverMetrics;
-  readonly digest: DigestFn;
+  /** The shared-secret digest (§11.1); undefined when authentication = "none". */
+  readonly digest: DigestFn | undefined;
   /**
    * The first xid (random in production, lib/platform): a CONNECTACK recorded in an earlier run
    * never answers this run's CONNECT (§7.9: the CONNECTACK echoes the CONNECT's xid).
@@ -166,7 +167,7 @@ export class PeerConnection {
     if (this.#link === undefined) return xid;
     const msg = { ...m, xid, timeSec: this.#h.nowSec() } as FailoverMessage;
     if (msg.kind === "connect") this.#connectXid = xid;
-    this.#link.send(encodeFailover(msg, { digest: this.#h.digest }));
+    this.#link.send(encodeFailover(msg, this.#codec()));
     this.#lastSendMs = this.#h.clock.monoMs();
     this.#h.metrics.sent.inc({ type: msg.kind });
     return xid;
@@ -202,6 +203,46 @@ export class PeerConnection {
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(2000, this.#backoffMs * 2);
     this.#reconnectTimer = this.#h.clock.after(delay, () => this.#connect());
+  }
+
+  #codec(): { digest?: DigestFn } {
+    return this.#h.digest === undefined ? {} : { digest: this.#h.digest };
+  }
+
+  /** The current link runs over TLS (draft §11.2). */
+  get secured(): boolean {
+    return this.#secured;
+  }
+  #secured = false;
+
+  /**
+   * §11.2: CONNECT/CONNECTACK agreed on TLS; the handshake runs on the current link (this box is
+   * the TLS server if it accepted the connection). Nothing is read meanwhile; afterwards the
+   * reader starts afresh on the decrypted stream. Resolves true when the link is secured.
+   */
+  async upgrade(): Promise<boolean> {
+    const link = this.#link;
+    if (link?.startTls === undefined) {
+      this.drop("TLS agreed but this box has no TLS material");
+      return false;
+    }
+    this.#reader = undefined;
+    try {
+      await link.startTls(this.#incoming ? "server" : "client");
+    } catch (e) {
+      this.#h.metrics.rejectedConnections.inc({ reason: "tls" });
+      this.#limited.warn("failover.tls_refused", {
+        remote: link.remote,
+        reason: e instanceof Error ? e.message : String(e),
+      });
+      if (this.#link === link) this.#lost(`TLS: ${e instanceof Error ? e.message : e}`);
+      return false;
+    }
+    if (this.#link !== link) return false;
+    this.#reader = new FrameReader(this.#codec());
+    this.#secured = true;
+    this.#lastRecvMs = this.#h.clock.monoMs();
+    return true;
   }
 
   /** The xid of the last CONNECT sent on the current link (a CONNECTACK must echo it). */
@@ -247,7 +288,7 @@ export class PeerConnection {
     }
     const p: Pending = {
       link,
-      reader: new FrameReader({ digest: this.#h.digest }),
+      reader: new FrameReader(this.#codec()),
       // A connection that has not sent its CONNECT within the receive timer is not a partner.
       timer: this.#h.clock.after(this.#h.fo.receiveTimerMs, () => {
         if (!this.#pending.has(p)) return;
@@ -338,7 +379,8 @@ export class PeerConnection {
   #attach(link: PeerLink, incoming: boolean, reader?: FrameReader): void {
     this.#link = link;
     this.#incoming = incoming;
-    this.#reader = reader ?? new FrameReader({ digest: this.#h.digest });
+    this.#reader = reader ?? new FrameReader(this.#codec());
+    this.#secured = false;
     this.#handshaken = false;
     this.#connectXid = undefined;
     this.#guard.newConnection();

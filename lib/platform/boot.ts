@@ -21,6 +21,7 @@ import { type EventLog, eventLog } from "./log.ts";
 import { VERSION } from "../version.ts";
 import { composeFailover, type FailoverParts } from "./failover_boot.ts";
 import { tcpPeerNetwork } from "./tcp.ts";
+import { loadTlsMaterial } from "./peer_tls.ts";
 import type { PeerNetwork } from "./peer_link.ts";
 
 export interface Running {
@@ -64,6 +65,9 @@ export class NewPairRefused extends Error {
 export async function boot(config: Config, opts: BootOptions = {}): Promise<Running> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? eventLog("dhcp");
+  // [failover.tls] files are read first: a missing one stops the start with its key named.
+  const tlsFiles = config.role === "standalone" ? undefined : config.failover?.tls;
+  const tlsMaterial = tlsFiles === undefined ? undefined : await loadTlsMaterial(tlsFiles);
   await Deno.mkdir(config.stateDir, { recursive: true });
   const lock = acquireStateLock(config.stateDir);
   if (lock.ok === false) throw new StateLocked(lock.message);
@@ -100,7 +104,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   let failover: FailoverParts | undefined;
   if (fo !== undefined) {
     const net = opts.peerNetwork ??
-      tcpPeerNetwork(fo.myAddress, fo.myPort, fo.partnerAddress, fo.partnerPort);
+      tcpPeerNetwork(fo.myAddress, fo.myPort, fo.partnerAddress, fo.partnerPort, tlsMaterial);
     const leases = new PipelineStore(pipeline);
     const records = store.size();
     if (opts.newPair === true && records > 0) {

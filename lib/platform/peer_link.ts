@@ -17,6 +17,12 @@ export interface PeerLink {
   /** Queues bytes in order; never throws (a broken link reports closed). */
   send(bytes: Uint8Array): void;
   close(): void;
+  /**
+   * draft §11.2: continues this connection over TLS, as the TLS server (the box that accepted
+   * it) or client; resolves once the partner's certificate checked out, rejects with the reason
+   * (the link is closed then). Absent when the network has no TLS material.
+   */
+  startTls?(side: "client" | "server"): Promise<void>;
 }
 
 export interface PeerNetwork {

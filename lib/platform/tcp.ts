@@ -1,92 +1,14 @@
 /**
- * TCP 647 for the failover channel (draft-12 §8.2), as a PeerNetwork. Accepting uses Deno's
- * listener; dialling uses node:net, because only it binds the outgoing connection to
- * my_address: on a box with several addresses the partner must see the address it expects.
+ * TCP 647 for the failover channel (draft-12 §8.2), as a PeerNetwork, on node:net: it binds the
+ * outgoing connection to my_address (on a box with several addresses the partner must see the
+ * address it expects) and its sockets can be upgraded to TLS in place (peer_tls.ts, §11.2).
  */
 import net from "node:net";
 import type { LinkHandlers, PeerLink, PeerNetwork } from "./peer_link.ts";
+import { type TlsMaterial, upgradeToTls } from "./peer_tls.ts";
 
 /** Most connections accepted at once; the rest are closed at once (flood protection). */
 const MAX_OPEN_CONNECTIONS = 16;
-
-function wrapConn(conn: Deno.TcpConn, onEnd: () => void): PeerLink {
-  const remote = `${(conn.remoteAddr as Deno.NetAddr).hostname}:${
-    (conn.remoteAddr as Deno.NetAddr).port
-  }`;
-  try {
-    conn.setNoDelay(true);
-    conn.setKeepAlive(true);
-  } catch { /* not fatal */ }
-  let handlers: LinkHandlers | undefined;
-  let closed = false;
-  let queued: Uint8Array[] = [];
-  let queuedBytes = 0;
-  let writing = false;
-  const flush = async () => {
-    try {
-      while (queued.length > 0 && !closed) {
-        let out: Uint8Array;
-        if (queued.length === 1) out = queued[0]!;
-        else {
-          out = concat(queued, queuedBytes);
-        }
-        queued = [];
-        queuedBytes = 0;
-        let off = 0;
-        while (off < out.length && !closed) off += await conn.write(out.subarray(off));
-      }
-    } catch (e) {
-      end(`write error: ${e instanceof Error ? e.message : e}`);
-    } finally {
-      writing = false;
-    }
-  };
-  const end = (reason: string) => {
-    if (closed) return;
-    closed = true;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-    onEnd();
-    handlers?.closed(reason);
-  };
-  return {
-    remote,
-    start(h) {
-      handlers = h;
-      (async () => {
-        const buf = new Uint8Array(65536);
-        for (;;) {
-          let n: number | null;
-          try {
-            n = await conn.read(buf);
-          } catch (e) {
-            end(`read error: ${e instanceof Error ? e.message : e}`);
-            return;
-          }
-          if (n === null) {
-            end("closed by peer");
-            return;
-          }
-          if (closed) return;
-          h.data(buf.slice(0, n));
-        }
-      })();
-    },
-    send(bytes) {
-      if (closed) return;
-      // Frames queued in one turn of the event loop go out in one write: under load that is
-      // hundreds of BNDUPDs/BNDACKs per write instead of one async op each.
-      queued.push(bytes);
-      queuedBytes += bytes.length;
-      if (!writing) {
-        writing = true;
-        queueMicrotask(() => void flush());
-      }
-    },
-    close: () => end("closed locally"),
-  };
-}
 
 function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
@@ -98,12 +20,22 @@ function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/** A dialled node:net socket as a PeerLink (same contract as wrapConn). */
-function wrapSocket(sock: net.Socket): PeerLink {
+/**
+ * A node:net socket as a PeerLink. Frames queued in one turn of the event loop go out in one
+ * write: under load that is hundreds of BNDUPDs/BNDACKs per write. startTls (draft §11.2)
+ * moves the same link onto TLS, so the peer keeps one link identity throughout.
+ */
+function wrapSocket(
+  sock: net.Socket,
+  tlsMaterial: TlsMaterial | undefined,
+  onEnd: () => void,
+): PeerLink {
   sock.setNoDelay(true);
   sock.setKeepAlive(true);
+  let stream: net.Socket = sock;
   let handlers: LinkHandlers | undefined;
   let closed = false;
+  let upgrading = false;
   let endReason = "closed by peer";
   const early: Uint8Array[] = [];
   let queued: Uint8Array[] = [];
@@ -111,18 +43,30 @@ function wrapSocket(sock: net.Socket): PeerLink {
   const end = (reason: string) => {
     if (closed) return;
     closed = true;
-    sock.destroy();
+    stream.destroy();
+    if (stream !== sock) sock.destroy();
+    onEnd();
     handlers?.closed(reason);
   };
-  sock.on("data", (chunk: Uint8Array) => {
-    if (closed) return;
-    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
-    if (handlers === undefined) early.push(bytes);
-    else handlers.data(bytes);
-  });
-  sock.on("error", (e: Error) => (endReason = `socket error: ${e.message}`));
-  sock.on("close", () => end(endReason));
-  return {
+  const flush = () => {
+    if (closed || queued.length === 0) return;
+    const out = queued.length === 1 ? queued[0]! : concat(queued, queuedBytes);
+    queued = [];
+    queuedBytes = 0;
+    stream.write(out);
+  };
+  const bind = (s: net.Socket) => {
+    s.on("data", (chunk: Uint8Array) => {
+      if (closed) return;
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice();
+      if (handlers === undefined) early.push(bytes);
+      else handlers.data(bytes);
+    });
+    s.on("error", (e: Error) => (endReason = `socket error: ${e.message}`));
+    s.on("close", () => end(endReason));
+  };
+  bind(sock);
+  const link: PeerLink = {
     remote: `${sock.remoteAddress}:${sock.remotePort}`,
     start(h) {
       handlers = h;
@@ -130,21 +74,37 @@ function wrapSocket(sock: net.Socket): PeerLink {
       if (closed) h.closed(endReason);
     },
     send(bytes) {
-      // Frames queued in one turn of the event loop go out in one write (as in wrapConn).
       if (closed) return;
       queued.push(bytes);
       queuedBytes += bytes.length;
-      if (queued.length === 1) {
-        queueMicrotask(() => {
-          if (closed) return;
-          const out = queued.length === 1 ? queued[0]! : concat(queued, queuedBytes);
-          queued = [];
-          queuedBytes = 0;
-          sock.write(out);
-        });
-      }
+      if (queued.length === 1 && !upgrading) queueMicrotask(flush);
     },
     close: () => end("closed locally"),
+  };
+  if (tlsMaterial === undefined) return link;
+  return {
+    ...link,
+    get remote() {
+      return link.remote;
+    },
+    async startTls(side) {
+      // What was sent before (the CONNECTACK saying TLS-reply 1) leaves in the clear first.
+      flush();
+      upgrading = true;
+      sock.removeAllListeners("data");
+      sock.removeAllListeners("error");
+      sock.removeAllListeners("close");
+      try {
+        stream = await upgradeToTls(sock, side, tlsMaterial, 5000);
+      } catch (e) {
+        end(e instanceof Error ? e.message : String(e));
+        throw e;
+      } finally {
+        upgrading = false;
+      }
+      bind(stream);
+      flush();
+    },
   };
 }
 
@@ -153,22 +113,27 @@ export function tcpPeerNetwork(
   listenPort: number,
   partnerHost: string,
   partnerPort: number,
+  tlsMaterial?: TlsMaterial,
 ): PeerNetwork {
   return {
     listen(onLink) {
-      const listener = Deno.listen({ hostname: listenHost, port: listenPort, transport: "tcp" });
+      // Deno.listen first, closed at once: a port in use fails here, synchronously, with
+      // Deno.errors.AddrInUse (node:net reports it only later, as an event).
+      Deno.listen({ hostname: listenHost, port: listenPort, transport: "tcp" }).close();
       let open = 0;
-      (async () => {
-        for await (const conn of listener) {
-          if (open >= MAX_OPEN_CONNECTIONS) {
-            conn.close();
-            continue;
-          }
-          open++;
-          onLink(wrapConn(conn, () => open--));
+      const server = net.createServer((sock) => {
+        if (open >= MAX_OPEN_CONNECTIONS) {
+          sock.destroy();
+          return;
         }
-      })().catch(() => {});
-      return { close: () => listener.close() };
+        open++;
+        onLink(wrapSocket(sock, tlsMaterial, () => open--));
+      });
+      server.on("error", (e: Error) => {
+        throw new Error(`failover listener on ${listenHost}:${listenPort}: ${e.message}`);
+      });
+      server.listen(listenPort, listenHost);
+      return { close: () => server.close() };
     },
     connect() {
       return new Promise<PeerLink>((resolve, reject) => {
@@ -181,7 +146,7 @@ export function tcpPeerNetwork(
         sock.once("error", failed);
         sock.once("connect", () => {
           sock.off("error", failed);
-          resolve(wrapSocket(sock));
+          resolve(wrapSocket(sock, tlsMaterial, () => {}));
         });
       });
     },

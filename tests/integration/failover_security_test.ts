@@ -135,7 +135,13 @@ Deno.test("failover TCP: a correctly signed BNDUPD before CONNECT is dropped, ne
   const secret = "replay-test-shared-secret-0123";
   const b = await boot(config("secondary", dir, secret), { newPair: true });
   try {
-    const sock = await Deno.connect({ hostname: "127.0.0.1", port: PORT.b });
+    // The failover listener opens as the event loop turns: retry briefly.
+    let sock: Deno.Conn | undefined;
+    for (let i = 0; i < 50 && sock === undefined; i++) {
+      sock = await Deno.connect({ hostname: "127.0.0.1", port: PORT.b }).catch(() => undefined);
+      if (sock === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    if (sock === undefined) throw new Error("the failover port never opened");
     const binding = {
       ip: parseIpv4("127.78.0.50")!,
       status: "active" as const,
