@@ -25,6 +25,44 @@ Deno.test("tandem version and help", async () => {
   match(bad.stderr, /unknown command 'frobnicate'/);
 });
 
+Deno.test("tandem COMMAND --help prints that command's usage and exits 0", async () => {
+  for (const cmd of ["run", "status", "leases", "check-config", "partner-down", "version"]) {
+    const h = await tandem([cmd, "--help"]);
+    equal(h.code, 0, `${cmd} --help: ${h.stderr}`);
+    match(h.stdout, new RegExp(`^usage: tandem ${cmd}`), cmd);
+    match(h.stdout, /-h, --help/, cmd);
+    equal(h.stderr, "", cmd);
+  }
+  match((await tandem(["run", "--help"])).stdout, /--new-pair/);
+  match((await tandem(["status", "-h"])).stdout, /--json/);
+  for (const args of [["--help"], ["help"]]) {
+    const full = await tandem(args);
+    equal(full.code, 0);
+    for (const cmd of ["run", "status", "leases", "check-config", "partner-down", "version"]) {
+      match(full.stdout, new RegExp(`tandem ${cmd}`));
+    }
+  }
+  const one = await tandem(["help", "leases"]);
+  equal(one.code, 0);
+  match(one.stdout, /^usage: tandem leases/);
+});
+
+Deno.test("tandem: an unknown flag or argument is one line plus the command's usage, exit 2", async () => {
+  const bad = await tandem(["run", "--frob"]);
+  equal(bad.code, 2);
+  equal(bad.stdout, "");
+  const [first, blank, usage] = bad.stderr.split("\n");
+  equal(first, "tandem run: unknown option '--frob'");
+  equal(blank, "");
+  match(usage!, /^usage: tandem run/);
+  const extra = await tandem(["status", "extra"]);
+  equal(extra.code, 2);
+  match(extra.stderr, /^tandem status: unexpected argument 'extra'\n\nusage: tandem status/);
+  const flagOfAnother = await tandem(["version", "--json"]);
+  equal(flagOfAnother.code, 2);
+  match(flagOfAnother.stderr, /^tandem version: unknown option '--json'/);
+});
+
 Deno.test("tandem check-config: the example passes; a bad file names key, line, problem, fix", async () => {
   const example = new URL("../tandem.example.toml", import.meta.url).pathname;
   const good = await tandem(["check-config", example]);
