@@ -17,6 +17,7 @@ import { onTerminate } from "./lib/platform/signals.ts";
 import { VERSION } from "./lib/version.ts";
 import { printLeases } from "./lib/platform/leases_command.ts";
 import { printStatus, requestPartnerDown } from "./lib/platform/status_command.ts";
+import { LISTEN_FAILED_EXIT, ListenFailed } from "./lib/platform/listen_error.ts";
 import { parseCommandLine, type Values } from "./lib/platform/cli_args.ts";
 
 const EXAMPLE_URL = new URL("./tandem.example.toml", import.meta.url);
@@ -106,6 +107,10 @@ if (import.meta.main) {
     if (e instanceof ConfigError || e instanceof NewPairRefused || e instanceof StateLocked) {
       console.error(e instanceof ConfigError ? e.message : `tandem: ${e.message}`);
       Deno.exit(1);
+    }
+    if (e instanceof ListenFailed) {
+      console.error(`tandem: ${e.message}`);
+      Deno.exit(LISTEN_FAILED_EXIT);
     }
     throw e;
   }

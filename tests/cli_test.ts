@@ -153,3 +153,70 @@ range = "127.79.0.10-127.79.0.20"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A config whose DHCP, HTTP and (failover: true) partner ports start at base. */
+function portConfig(dir: string, base: number, failover: boolean): string {
+  return `server_id = "127.0.0.1"
+${failover ? 'role = "primary"' : ""}
+[dhcp]
+listen_address = "127.0.0.1"
+port = ${base}
+[http]
+listen = "127.0.0.1:${base + 1}"
+admin_token = "a-long-random-admin-token-for-this-test"
+[store]
+state_dir = "${dir}/state"
+${
+    failover
+      ? `[failover]
+relationship = "t"
+my_address = "127.0.0.1"
+my_port = ${base + 2}
+partner_address = "127.0.0.1"
+partner_port = ${base + 3}
+shared_secret = "0123456789abcdef0123456789abcdef"`
+      : ""
+  }
+[[subnet]]
+cidr = "127.79.0.0/24"
+[[subnet.pool]]
+range = "127.79.0.10-127.79.0.20"
+`;
+}
+
+Deno.test("tandem run: a port in use is one line naming the config key, exit 78", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-cli-" });
+  try {
+    const cases = [
+      { key: "[dhcp] port", offset: 0, udp: true, failover: false },
+      { key: "[http] listen", offset: 1, udp: false, failover: false },
+      { key: "[failover] my_port", offset: 2, udp: false, failover: true },
+    ];
+    for (const c of cases) {
+      const base = 30000 + Math.floor(Math.random() * 20000);
+      const port = base + c.offset;
+      const held = c.udp
+        ? Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port })
+        : Deno.listen({ hostname: "127.0.0.1", port });
+      try {
+        const cfg = `${dir}/t.toml`;
+        await Deno.writeTextFile(cfg, portConfig(dir, base, c.failover));
+        const r = await tandem(["run", "--config", cfg]);
+        equal(r.code, 78, r.stderr);
+        const lines = r.stderr.trimEnd().split("\n");
+        equal(
+          lines.at(-1),
+          `tandem: cannot listen on 127.0.0.1:${port} (address already in use): ` +
+            `set ${c.key} to a free port, or stop the program using it`,
+        );
+        // Everything before it is a JSON log line: no stack trace, no second message.
+        for (const line of lines.slice(0, -1)) ok(line.startsWith("{"), line);
+        ok(!/^\s+at /m.test(r.stderr), r.stderr);
+      } finally {
+        held.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,5 +1,6 @@
 /** TCP 647 for the failover channel (draft-12 §8.2), as a PeerNetwork. */
 import type { LinkHandlers, PeerLink, PeerNetwork } from "./peer_link.ts";
+import { listening } from "./listen_error.ts";
 
 /** Most connections accepted at once; the rest are closed at once (flood protection). */
 const MAX_OPEN_CONNECTIONS = 16;
@@ -96,7 +97,12 @@ export function tcpPeerNetwork(
 ): PeerNetwork {
   return {
     listen(onLink) {
-      const listener = Deno.listen({ hostname: listenHost, port: listenPort, transport: "tcp" });
+      const listener = listening(
+        "failover",
+        listenHost,
+        listenPort,
+        () => Deno.listen({ hostname: listenHost, port: listenPort, transport: "tcp" }),
+      );
       let open = 0;
       (async () => {
         for await (const conn of listener) {
