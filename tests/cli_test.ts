@@ -144,6 +144,12 @@ range = "127.79.0.10-127.79.0.20"
     const status = await tandem(["status", "--config", cfg]);
     equal(status.code, 0);
     match(status.stdout, /ready: serving/);
+    match(status.stdout, /^tandem \S+, role standalone, up \d+ s$/m);
+    const raw = await tandem(["status", "--json", "--config", cfg]);
+    equal(raw.code, 0, raw.stderr);
+    const doc = JSON.parse(raw.stdout);
+    equal(doc.role, "standalone");
+    equal(doc.ready.ready, true);
   } finally {
     child.kill("SIGTERM");
     const out = await child.output();
