@@ -7,8 +7,8 @@
  *   tandem status [--config FILE | --url URL]
  *   tandem partner-down [--config FILE | --url URL] [--token T]
  *   tandem version
+ * Each command also takes --help (lib/platform/cli_args.ts holds the flags and usage texts).
  */
-import { parseArgs } from "node:util";
 import { ConfigError, formatIssues, parseConfig } from "./lib/config/parse_config.ts";
 import type { Config } from "./lib/config/config.ts";
 import { boot, DB_FILE, NewPairRefused, StateLocked } from "./lib/platform/boot.ts";
@@ -18,21 +18,8 @@ import { onTerminate } from "./lib/platform/signals.ts";
 import { VERSION } from "./lib/version.ts";
 import { printLeases } from "./lib/platform/leases_command.ts";
 import { printStatus, requestPartnerDown } from "./lib/platform/status_command.ts";
-
-const USAGE = `tandem ${VERSION}: a redundant DHCPv4 server
-
-usage:
-  tandem run [--config FILE] [--new-pair]
-                                    serve DHCP (default: the embedded example config, loopback only);
-                                    --new-pair: first start of a brand-new failover pair (refused when
-                                    the store holds leases); without it a box with no failover record
-                                    recovers from its partner and waits MCLT before serving
-  tandem check-config FILE          validate FILE; exit 0, or print each error and exit 1
-  tandem leases [--json] [--state STATE] [--config FILE | --db PATH]
-  tandem status [--config FILE | --url URL]
-  tandem partner-down [--config FILE | --url URL] [--token TOKEN]
-  tandem version
-`;
+import { LISTEN_FAILED_EXIT, ListenFailed } from "./lib/platform/listen_error.ts";
+import { parseCommandLine, type Values } from "./lib/platform/cli_args.ts";
 
 const EXAMPLE_URL = new URL("./tandem.example.toml", import.meta.url);
 
@@ -55,23 +42,23 @@ async function loadConfig(path: string | undefined): Promise<Config> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      config: { type: "string", short: "c" },
-      json: { type: "boolean" },
-      state: { type: "string" },
-      db: { type: "string" },
-      url: { type: "string" },
-      token: { type: "string" },
-      "new-pair": { type: "boolean" },
-    },
-  });
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === "help") {
+    console.log(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === "error") {
+    console.error(`${parsed.message}\n\n${parsed.usage}`);
+    return 2;
+  }
+  return await runCommand(parsed.command, parsed.values, parsed.positionals);
+}
+
+async function runCommand(command: string, values: Values, positionals: string[]): Promise<number> {
+  const str = (k: string) => typeof values[k] === "string" ? values[k] as string : undefined;
   switch (command) {
     case "run": {
-      const config = await loadConfig(values.config ?? positionals[0]);
+      const config = await loadConfig(str("config") ?? positionals[0]);
       const format = Deno.env.get("TANDEM_LOG_FORMAT") === "text" ? "text" : "json";
       await setupLogging(config.logLevel, format);
       const running = await boot(config, values["new-pair"] === true ? { newPair: true } : {});
@@ -81,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "check-config": {
-      const file = values.config ?? positionals[0];
+      const file = str("config") ?? positionals[0];
       if (file === undefined) {
         console.error("usage: tandem check-config FILE");
         return 2;
@@ -91,31 +78,21 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "leases": {
-      const db = values.db ?? `${(await loadConfig(values.config)).stateDir}/${DB_FILE}`;
-      return printLeases(db, { json: values.json === true, state: values.state });
+      const db = str("db") ?? `${(await loadConfig(str("config"))).stateDir}/${DB_FILE}`;
+      return printLeases(db, { json: values.json === true, state: str("state") });
     }
     case "status": {
-      const url = values.url ?? httpUrl(await loadConfig(values.config));
+      const url = str("url") ?? httpUrl(await loadConfig(str("config")));
       return await printStatus(url, values.json === true);
     }
     case "partner-down": {
-      const config = values.url === undefined ? await loadConfig(values.config) : undefined;
-      const url = values.url ?? httpUrl(config!);
-      return await requestPartnerDown(url, values.token ?? config?.http.adminToken);
+      const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
+      const url = str("url") ?? httpUrl(config!);
+      return await requestPartnerDown(url, str("token") ?? config?.http.adminToken);
     }
-    case "version":
-    case "--version":
+    default: // version
       console.log(`tandem ${VERSION} (deno ${Deno.version.deno})`);
       return 0;
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      console.error(`tandem: unknown command '${command}'\n\n${USAGE}`);
-      return 2;
   }
 }
 
@@ -135,9 +112,9 @@ if (import.meta.main) {
       console.error(e instanceof ConfigError ? e.message : `tandem: ${e.message}`);
       Deno.exit(1);
     }
-    if (e instanceof Error && e.name === "TypeError" && /parseArgs|option/i.test(e.message)) {
-      console.error(`tandem: ${e.message}\n\n${USAGE}`);
-      Deno.exit(2);
+    if (e instanceof ListenFailed) {
+      console.error(`tandem: ${e.message}`);
+      Deno.exit(LISTEN_FAILED_EXIT);
     }
     throw e;
   }

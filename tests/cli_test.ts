@@ -25,6 +25,44 @@ Deno.test("tandem version and help", async () => {
   match(bad.stderr, /unknown command 'frobnicate'/);
 });
 
+Deno.test("tandem COMMAND --help prints that command's usage and exits 0", async () => {
+  for (const cmd of ["run", "status", "leases", "check-config", "partner-down", "version"]) {
+    const h = await tandem([cmd, "--help"]);
+    equal(h.code, 0, `${cmd} --help: ${h.stderr}`);
+    match(h.stdout, new RegExp(`^usage: tandem ${cmd}`), cmd);
+    match(h.stdout, /-h, --help/, cmd);
+    equal(h.stderr, "", cmd);
+  }
+  match((await tandem(["run", "--help"])).stdout, /--new-pair/);
+  match((await tandem(["status", "-h"])).stdout, /--json/);
+  for (const args of [["--help"], ["help"]]) {
+    const full = await tandem(args);
+    equal(full.code, 0);
+    for (const cmd of ["run", "status", "leases", "check-config", "partner-down", "version"]) {
+      match(full.stdout, new RegExp(`tandem ${cmd}`));
+    }
+  }
+  const one = await tandem(["help", "leases"]);
+  equal(one.code, 0);
+  match(one.stdout, /^usage: tandem leases/);
+});
+
+Deno.test("tandem: an unknown flag or argument is one line plus the command's usage, exit 2", async () => {
+  const bad = await tandem(["run", "--frob"]);
+  equal(bad.code, 2);
+  equal(bad.stdout, "");
+  const [first, blank, usage] = bad.stderr.split("\n");
+  equal(first, "tandem run: unknown option '--frob'");
+  equal(blank, "");
+  match(usage!, /^usage: tandem run/);
+  const extra = await tandem(["status", "extra"]);
+  equal(extra.code, 2);
+  match(extra.stderr, /^tandem status: unexpected argument 'extra'\n\nusage: tandem status/);
+  const flagOfAnother = await tandem(["version", "--json"]);
+  equal(flagOfAnother.code, 2);
+  match(flagOfAnother.stderr, /^tandem version: unknown option '--json'/);
+});
+
 Deno.test("tandem check-config: the example passes; a bad file names key, line, problem, fix", async () => {
   const example = new URL("../tandem.example.toml", import.meta.url).pathname;
   const good = await tandem(["check-config", example]);
@@ -106,12 +144,85 @@ range = "127.79.0.10-127.79.0.20"
     const status = await tandem(["status", "--config", cfg]);
     equal(status.code, 0);
     match(status.stdout, /ready: serving/);
+    match(status.stdout, /^tandem \S+, role standalone, up \d+ s$/m);
+    const raw = await tandem(["status", "--json", "--config", cfg]);
+    equal(raw.code, 0, raw.stderr);
+    const doc = JSON.parse(raw.stdout);
+    equal(doc.role, "standalone");
+    equal(doc.ready.ready, true);
   } finally {
     child.kill("SIGTERM");
     const out = await child.output();
     const log = new TextDecoder().decode(out.stderr);
     equal(out.code, 0, log);
     match(log, /tandem\.stopped/);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A config whose DHCP, HTTP and (failover: true) partner ports start at base. */
+function portConfig(dir: string, base: number, failover: boolean): string {
+  return `server_id = "127.0.0.1"
+${failover ? 'role = "primary"' : ""}
+[dhcp]
+listen_address = "127.0.0.1"
+port = ${base}
+[http]
+listen = "127.0.0.1:${base + 1}"
+admin_token = "a-long-random-admin-token-for-this-test"
+[store]
+state_dir = "${dir}/state"
+${
+    failover
+      ? `[failover]
+relationship = "t"
+my_address = "127.0.0.1"
+my_port = ${base + 2}
+partner_address = "127.0.0.1"
+partner_port = ${base + 3}
+shared_secret = "0123456789abcdef0123456789abcdef"`
+      : ""
+  }
+[[subnet]]
+cidr = "127.79.0.0/24"
+[[subnet.pool]]
+range = "127.79.0.10-127.79.0.20"
+`;
+}
+
+Deno.test("tandem run: a port in use is one line naming the config key, exit 78", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tandem-cli-" });
+  try {
+    const cases = [
+      { key: "[dhcp] port", offset: 0, udp: true, failover: false },
+      { key: "[http] listen", offset: 1, udp: false, failover: false },
+      { key: "[failover] my_port", offset: 2, udp: false, failover: true },
+    ];
+    for (const c of cases) {
+      const base = 30000 + Math.floor(Math.random() * 20000);
+      const port = base + c.offset;
+      const held = c.udp
+        ? Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port })
+        : Deno.listen({ hostname: "127.0.0.1", port });
+      try {
+        const cfg = `${dir}/t.toml`;
+        await Deno.writeTextFile(cfg, portConfig(dir, base, c.failover));
+        const r = await tandem(["run", "--config", cfg]);
+        equal(r.code, 78, r.stderr);
+        const lines = r.stderr.trimEnd().split("\n");
+        equal(
+          lines.at(-1),
+          `tandem: cannot listen on 127.0.0.1:${port} (address already in use): ` +
+            `set ${c.key} to a free port, or stop the program using it`,
+        );
+        // Everything before it is a JSON log line: no stack trace, no second message.
+        for (const line of lines.slice(0, -1)) ok(line.startsWith("{"), line);
+        ok(!/^\s+at /m.test(r.stderr), r.stderr);
+      } finally {
+        held.close();
+      }
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

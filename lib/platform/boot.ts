@@ -15,7 +15,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { openDhcpSocket } from "./dhcp_socket.ts";
 import { trimMallocHeap } from "./malloc_trim.ts";
 import { registerProcessMetrics } from "./process_metrics.ts";
-import { serveHttp } from "./http_server.ts";
+import { type HttpServerHandle, serveHttp } from "./http_server.ts";
 import { acquireStateLock } from "./state_lock.ts";
 import { type EventLog, eventLog } from "./log.ts";
 import { VERSION } from "../version.ts";
@@ -23,6 +23,8 @@ import { composeFailover, type FailoverParts } from "./failover_boot.ts";
 import { tcpPeerNetwork } from "./tcp.ts";
 import { loadTlsMaterial } from "./peer_tls.ts";
 import type { PeerNetwork } from "./peer_link.ts";
+import { listening } from "./listen_error.ts";
+import type { DatagramTransport } from "./udp.ts";
 
 export interface Running {
   readonly dhcpPort: number;
@@ -127,7 +129,26 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
       opts.newPair === true ? { newPair: true } : {},
     );
   }
-  const transport = openDhcpSocket(config.dhcp.address, config.dhcp.port, log);
+  // A socket that cannot be opened (listen_error.ts) undoes what boot did so far.
+  const abandon = async (e: unknown, transport?: DatagramTransport): Promise<never> => {
+    failover?.peer.stop();
+    transport?.close();
+    await pipeline.drain().catch(() => {}); // the failover record written at construction
+    store.close();
+    unlock();
+    throw e;
+  };
+  let transport: DatagramTransport;
+  try {
+    transport = listening(
+      "dhcp",
+      config.dhcp.address,
+      config.dhcp.port,
+      () => openDhcpSocket(config.dhcp.address, config.dhcp.port, log),
+    );
+  } catch (e) {
+    return await abandon(e);
+  }
   const server = new DhcpServer({
     config,
     pipeline,
@@ -145,31 +166,38 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     server.halt();
     failover?.peer.stop();
   };
-  failover?.peer.start();
   const startedMs = clock.nowMs();
   let stopping = false;
   const ready = (): ReadyState =>
     stopping
       ? { ready: false, reasons: ["shutting down"] }
       : failover?.ready() ?? { ready: true, reasons: [] };
-  const http = serveHttp(
-    config.http.address,
-    config.http.port,
-    httpHandler({
-      nowMs: () => clock.nowMs(),
-      metrics: registry,
-      ready,
-      status: () =>
-        statusDocument(
-          config,
-          store,
-          Math.floor((clock.nowMs() - startedMs) / 1000),
-          failover?.status(),
-        ),
-      ...(failover === undefined ? {} : { partnerDown: () => failover.peer.partnerDown() }),
-      ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
-    }),
-  );
+  const handler = httpHandler({
+    nowMs: () => clock.nowMs(),
+    metrics: registry,
+    ready,
+    status: () =>
+      statusDocument(
+        config,
+        store,
+        Math.floor((clock.nowMs() - startedMs) / 1000),
+        failover?.status(),
+      ),
+    ...(failover === undefined ? {} : { partnerDown: () => failover.peer.partnerDown() }),
+    ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
+  });
+  let http: HttpServerHandle;
+  try {
+    failover?.peer.start(); // opens the failover listener
+    http = listening(
+      "http",
+      config.http.address,
+      config.http.port,
+      () => serveHttp(config.http.address, config.http.port, handler),
+    );
+  } catch (e) {
+    return await abandon(e, transport);
+  }
   log.info("tandem.started", {
     version: VERSION,
     role: config.role,

@@ -20,6 +20,7 @@ import type { Clock } from "./clock.ts";
 import type { EventLog } from "./log.ts";
 import type { PeerNetwork } from "./peer_link.ts";
 import { poolSize } from "../status.ts";
+import { partnerPoolUsableSec } from "../failover/mclt.ts";
 
 /** States in which this box answers at least some DHCP clients (serving.ts answers()). */
 const SERVING = new Set([
@@ -205,6 +206,17 @@ export function composeFailover(
         unacked_updates: peer.queueInFlight,
         backlog: peer.queueWaiting,
         mclt_sec: s.mcltSec,
+        // Times for `tandem status` (status_format.ts): epoch seconds on this box's clock.
+        now_sec: Math.floor(clock.nowMs() / 1000),
+        recover_wait_until_sec: s.state === "recover-wait" ? s.recoverWaitUntilSec : null,
+        partner_down_since_sec: s.partnerDownSec,
+        partner_pool_usable_sec: s.partnerDownSec === null
+          ? null
+          : partnerPoolUsableSec(s.partnerDownSec, s.mcltSec),
+        comm_interrupted_since_sec: s.state === "communications-interrupted"
+          ? s.commInterruptedSec
+          : null,
+        auto_partner_down_sec: s.safePeriodSec,
         pair_problem: peer.pairProblem ?? null,
         pool: { free, backup },
         config: {

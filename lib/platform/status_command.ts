@@ -1,8 +1,9 @@
 /** `tandem status` and `tandem partner-down`: talk to a running server's HTTP endpoint. */
+import { formatStatus, type Ready } from "./status_format.ts";
 
 export async function printStatus(baseUrl: string, asJson: boolean): Promise<number> {
   let doc: Record<string, unknown>;
-  let ready: { ready: boolean; reasons: string[] };
+  let ready: Ready;
   try {
     doc = await (await fetch(`${baseUrl}/status`)).json();
     ready = await (await fetch(`${baseUrl}/readyz`)).json();
@@ -14,18 +15,7 @@ export async function printStatus(baseUrl: string, asJson: boolean): Promise<num
     console.log(JSON.stringify({ ...doc, ready }, null, 2));
     return ready.ready ? 0 : 1;
   }
-  console.log(`role ${doc.role}, version ${doc.version}, up ${doc.uptime_sec} s`);
-  console.log(ready.ready ? "ready: serving" : `NOT READY: ${ready.reasons.join("; ")}`);
-  const fo = doc.failover as Record<string, unknown> | undefined;
-  if (fo !== undefined) {
-    for (const [k, v] of Object.entries(fo)) console.log(`failover ${k}: ${JSON.stringify(v)}`);
-  }
-  for (const s of (doc.subnets ?? []) as Record<string, unknown>[]) {
-    console.log(
-      `subnet ${s.id} ${s.cidr}: pool ${s.pool_size}, active ${s.active}, free ${s.free}, ` +
-        `abandoned ${s.abandoned}, backup ${s.backup}`,
-    );
-  }
+  for (const line of formatStatus(doc, ready, Date.now())) console.log(line);
   return ready.ready ? 0 : 1;
 }
 

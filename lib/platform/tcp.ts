@@ -6,6 +6,7 @@
 import net from "node:net";
 import type { LinkHandlers, PeerLink, PeerNetwork } from "./peer_link.ts";
 import { type TlsMaterial, upgradeToTls } from "./peer_tls.ts";
+import { listening } from "./listen_error.ts";
 
 /** Most connections accepted at once; the rest are closed at once (flood protection). */
 const MAX_OPEN_CONNECTIONS = 16;
@@ -117,9 +118,14 @@ export function tcpPeerNetwork(
 ): PeerNetwork {
   return {
     listen(onLink) {
-      // Deno.listen first, closed at once: a port in use fails here, synchronously, with
-      // Deno.errors.AddrInUse (node:net reports it only later, as an event).
-      Deno.listen({ hostname: listenHost, port: listenPort, transport: "tcp" }).close();
+      // Deno.listen first, closed at once: a port in use fails here, synchronously, as one
+      // line naming the config key (listen_error.ts); node:net reports it only later.
+      listening(
+        "failover",
+        listenHost,
+        listenPort,
+        () => Deno.listen({ hostname: listenHost, port: listenPort, transport: "tcp" }),
+      ).close();
       let open = 0;
       const server = net.createServer((sock) => {
         if (open >= MAX_OPEN_CONNECTIONS) {

@@ -16,13 +16,15 @@ import type { Datagram, DatagramTransport, OutDatagram } from "./udp.ts";
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
 const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
 const SO_BROADCAST = 6;
 const SO_RCVBUF = 8;
 const SO_SNDBUF = 7;
 const SO_RCVBUFFORCE = 33;
 const SO_RCVTIMEO = 20;
 const MSG_DONTWAIT = 0x40;
+const EACCES = 13;
+const EADDRINUSE = 98;
+const EADDRNOTAVAIL = 99;
 const MSG_WAITFORONE = 0x10000;
 
 /** Datagrams per recvmmsg/sendmmsg call and the bytes kept for each (DHCP fits in 1,500). */
@@ -53,6 +55,7 @@ const SYMBOLS = {
   },
   sendmmsg: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
+  __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
@@ -143,7 +146,8 @@ export function openMmsgSocket(hostname: string, port: number): DatagramTranspor
     throw new Error("socket(AF_INET, SOCK_DGRAM) failed");
   }
   try {
-    c.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, int32(1), 4);
+    // No SO_REUSEADDR: with it, a second server (or another DHCP daemon that sets it too)
+    // could bind the same UDP port without an error and silently take part of the traffic.
     c.setsockopt(fd, SOL_SOCKET, SO_BROADCAST, int32(1), 4);
     // SO_RCVBUFFORCE passes rmem_max when the process may (CAP_NET_ADMIN); otherwise the
     // kernel caps SO_RCVBUF at net.core.rmem_max.
@@ -156,9 +160,7 @@ export function openMmsgSocket(hostname: string, port: number): DatagramTranspor
     c.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, tv, 16);
     const sa = new Uint8Array(SOCKADDR);
     sockaddr(new DataView(sa.buffer), 0, hostname, port);
-    if (c.bind(fd, sa, SOCKADDR) !== 0) {
-      throw new Deno.errors.AddrInUse(`cannot bind UDP ${hostname}:${port}`);
-    }
+    if (c.bind(fd, sa, SOCKADDR) !== 0) throw bindError(c, hostname, port);
     const len = int32(SOCKADDR);
     c.getsockname(fd, sa, len);
     const bound = new DataView(sa.buffer).getUint16(2, false);
@@ -167,6 +169,23 @@ export function openMmsgSocket(hostname: string, port: number): DatagramTranspor
     c.close(fd);
     lib.close();
     throw e;
+  }
+}
+
+/** The Deno error for a failed bind(2), from errno (as Deno.listenDatagram would throw). */
+function bindError(c: Libc, hostname: string, port: number): Error {
+  const at = c.__errno_location();
+  const errno = at === null ? 0 : new Deno.UnsafePointerView(at).getInt32();
+  const text = `cannot bind UDP ${hostname}:${port}`;
+  switch (errno) {
+    case EADDRINUSE:
+      return new Deno.errors.AddrInUse(text);
+    case EADDRNOTAVAIL:
+      return new Deno.errors.AddrNotAvailable(text);
+    case EACCES:
+      return new Deno.errors.PermissionDenied(text);
+    default:
+      return new Error(`${text}: errno ${errno}`);
   }
 }
 

@@ -1,0 +1,189 @@
+/**
+ * The command line: each command's flags, its usage text, and the parse of argv into a command
+ * to run, a help text to print, or a one-line error. main.ts acts on the result.
+ */
+import { parseArgs } from "node:util";
+import { VERSION } from "../version.ts";
+
+type Option = { readonly type: "string" | "boolean"; readonly short?: string };
+
+interface CommandSpec {
+  readonly synopsis: string;
+  readonly summary: string;
+  /** Positional arguments the command takes at most. */
+  readonly positionals: number;
+  readonly options: Readonly<Record<string, Option>>;
+  /** Flag column and its explanation, in the order shown. */
+  readonly flags: readonly (readonly [string, string])[];
+}
+
+const CONFIG_FLAG = [
+  "-c, --config FILE",
+  "read the server's config file (default: the embedded example)",
+] as const;
+
+export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  run: {
+    synopsis: "tandem run [--config FILE] [--new-pair]",
+    summary: "serve DHCP, failover and the HTTP endpoint from a config file",
+    positionals: 1,
+    options: { config: { type: "string", short: "c" }, "new-pair": { type: "boolean" } },
+    flags: [
+      ["-c, --config FILE", "config file (default: the embedded example, loopback only)"],
+      [
+        "--new-pair",
+        "first start of a brand-new failover pair (refused when the store holds leases); " +
+        "without it a box with no failover record recovers from its partner and waits MCLT " +
+        "before serving",
+      ],
+    ],
+  },
+  "check-config": {
+    synopsis: "tandem check-config FILE",
+    summary: "validate FILE; exit 0, or print each error and exit 1",
+    positionals: 1,
+    options: { config: { type: "string", short: "c" } },
+    flags: [["-c, --config FILE", "the config file to validate (the same as giving FILE)"]],
+  },
+  leases: {
+    synopsis: "tandem leases [--json] [--state STATE] [--config FILE | --db PATH]",
+    summary: "list leases from the database (safe while the server runs)",
+    positionals: 0,
+    options: {
+      json: { type: "boolean" },
+      state: { type: "string" },
+      config: { type: "string", short: "c" },
+      db: { type: "string" },
+    },
+    flags: [
+      ["--json", "print a JSON array instead of a table"],
+      ["--state STATE", "only leases in STATE (active, free, expired, released, ...)"],
+      CONFIG_FLAG,
+      ["--db PATH", "read this lease database instead of the config's"],
+    ],
+  },
+  status: {
+    synopsis: "tandem status [--json] [--config FILE | --url URL]",
+    summary: "the state of a running server, in words; exit 0 when it is serving",
+    positionals: 0,
+    options: {
+      json: { type: "boolean" },
+      config: { type: "string", short: "c" },
+      url: { type: "string" },
+    },
+    flags: [
+      ["--json", "print the raw /status document (with /readyz as 'ready')"],
+      CONFIG_FLAG,
+      ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
+    ],
+  },
+  "partner-down": {
+    synopsis: "tandem partner-down [--config FILE | --url URL] [--token TOKEN]",
+    summary: "operator command: tell this box its failover partner is down",
+    positionals: 0,
+    options: {
+      config: { type: "string", short: "c" },
+      url: { type: "string" },
+      token: { type: "string" },
+    },
+    flags: [
+      CONFIG_FLAG,
+      ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
+      ["--token TOKEN", "the admin token (default: [http] admin_token of the config)"],
+    ],
+  },
+  version: {
+    synopsis: "tandem version",
+    summary: "print the version of tandem and of Deno",
+    positionals: 0,
+    options: {},
+    flags: [],
+  },
+};
+
+const HELP_FLAG = ["-h, --help", "print this help"] as const;
+
+/** One command's usage: synopsis, summary and flags (explanations wrapped at 80 columns). */
+export function commandUsage(name: string): string {
+  const spec = COMMANDS[name]!;
+  // Long-only flags line up with the long half of "-c, --config".
+  const flags = [...spec.flags, HELP_FLAG].map(([f, t]) => [/^-\w,/.test(f) ? f : `    ${f}`, t]);
+  const width = Math.max(...flags.map(([f]) => f!.length));
+  const lines = flags.map(([f, text]) => `  ${f!.padEnd(width)}  ${wrap(text!, 76 - width)}`);
+  return `usage: ${spec.synopsis}\n\n${spec.summary}\n\nflags:\n${lines.join("\n")}`;
+}
+
+function wrap(text: string, width: number, indent = 80 - width): string {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  out.push(line);
+  return out.join(`\n${" ".repeat(indent)}`);
+}
+
+/** Every command, one synopsis and one summary each. */
+export function fullUsage(): string {
+  const lines = Object.values(COMMANDS).map((c) => `  ${c.synopsis}\n      ${c.summary}`);
+  return `tandem ${VERSION}: a redundant DHCPv4 server
+
+usage:
+${lines.join("\n")}
+
+'tandem COMMAND --help' prints the flags of COMMAND.`;
+}
+
+export type Values = Record<string, string | boolean | undefined>;
+
+export type Parsed =
+  | { readonly kind: "command"; readonly command: string; values: Values; positionals: string[] }
+  /** Print text to stdout and exit 0. */
+  | { readonly kind: "help"; readonly text: string }
+  /** Print message, a blank line and usage to stderr, and exit 2. */
+  | { readonly kind: "error"; readonly message: string; readonly usage: string };
+
+export function parseCommandLine(argv: readonly string[]): Parsed {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    return { kind: "error", message: "tandem: no command given", usage: fullUsage() };
+  }
+  if (command === "help" || command === "--help" || command === "-h") {
+    const topic = rest[0];
+    if (topic !== undefined && COMMANDS[topic] !== undefined) {
+      return { kind: "help", text: commandUsage(topic) };
+    }
+    return { kind: "help", text: fullUsage() };
+  }
+  if (command === "--version") {
+    return { kind: "command", command: "version", values: {}, positionals: [] };
+  }
+  const spec = COMMANDS[command];
+  if (spec === undefined) {
+    return { kind: "error", message: `tandem: unknown command '${command}'`, usage: fullUsage() };
+  }
+  const usage = commandUsage(command);
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: [...rest],
+      allowPositionals: true,
+      strict: true,
+      options: { ...spec.options, help: { type: "boolean", short: "h" } },
+    }) as { values: Values; positionals: string[] };
+  } catch (e) {
+    // parseArgs appends a long hint about "--" to unknown options: keep the first sentence.
+    const text = e instanceof Error ? e.message.split(". To specify")[0]! : String(e);
+    const message = `tandem ${command}: ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+    return { kind: "error", message, usage };
+  }
+  if (parsed.values.help === true) return { kind: "help", text: usage };
+  const extra = parsed.positionals[spec.positionals];
+  if (extra !== undefined) {
+    return { kind: "error", message: `tandem ${command}: unexpected argument '${extra}'`, usage };
+  }
+  return { kind: "command", command, values: parsed.values, positionals: parsed.positionals };
+}
