@@ -6,6 +6,7 @@
  *   tandem leases [--json] [--state S] [--config FILE | --db PATH]
  *   tandem status [--config FILE | --url URL]
  *   tandem partner-down [--config FILE | --url URL] [--token T]
+ *   tandem certs [--out DIR] [--primary ADDRESS] [--secondary ADDRESS]
  *   tandem version
  * Each command also takes --help (lib/platform/cli_args.ts holds the flags and usage texts).
  */
@@ -20,6 +21,7 @@ import { printLeases } from "./lib/platform/leases_command.ts";
 import { printStatus, requestPartnerDown } from "./lib/platform/status_command.ts";
 import { LISTEN_FAILED_EXIT, ListenFailed } from "./lib/platform/listen_error.ts";
 import { parseCommandLine, type Values } from "./lib/platform/cli_args.ts";
+import { makePairCertificates, writePairCertificates } from "./lib/platform/certs.ts";
 
 const EXAMPLE_URL = new URL("./tandem.example.toml", import.meta.url);
 
@@ -89,6 +91,24 @@ async function runCommand(command: string, values: Values, positionals: string[]
       const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
       const url = str("url") ?? httpUrl(config!);
       return await requestPartnerDown(url, str("token") ?? config?.http.adminToken);
+    }
+    case "certs": {
+      const days = Number(str("days") ?? "3650");
+      if (!Number.isInteger(days) || days < 1) {
+        console.error("tandem certs: --days takes a whole number of days, e.g. --days 3650");
+        return 2;
+      }
+      const out = str("out") ?? "tandem-certs";
+      const certs = await makePairCertificates(
+        [
+          { name: "primary", address: str("primary") ?? "127.0.0.1" },
+          { name: "secondary", address: str("secondary") ?? "127.0.0.1" },
+        ],
+        days,
+        str("relationship") ?? "tandem",
+      );
+      console.log(await writePairCertificates(out, certs));
+      return 0;
     }
     default: // version
       console.log(`tandem ${VERSION} (deno ${Deno.version.deno})`);

@@ -194,6 +194,11 @@ export class FailoverPeer {
     return this.#conn.handshaken;
   }
 
+  /** The current link runs over TLS (draft §11.2). */
+  get linkSecured(): boolean {
+    return this.#conn.secured;
+  }
+
   get lastContactAgeMs(): number | undefined {
     const last = this.#conn.lastRecvMs;
     return last === 0 ? undefined : this.#d.clock.monoMs() - last;

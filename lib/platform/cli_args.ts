@@ -92,6 +92,30 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ["--token TOKEN", "the admin token (default: [http] admin_token of the config)"],
     ],
   },
+  certs: {
+    synopsis: "tandem certs [--out DIR] [--primary ADDRESS] [--secondary ADDRESS] [--days N]",
+    summary: "make a CA and a certificate per box for mutual TLS on the failover link " +
+      "([failover.tls], draft §11.2); prints the config lines for each box",
+    positionals: 0,
+    options: {
+      out: { type: "string" },
+      primary: { type: "string" },
+      secondary: { type: "string" },
+      days: { type: "string" },
+      relationship: { type: "string" },
+    },
+    flags: [
+      [
+        "--out DIR",
+        "where to write ca.crt, ca.key, primary.crt/.key, secondary.crt/.key " +
+        "(default: ./tandem-certs)",
+      ],
+      ["--primary ADDRESS", "the primary's failover address, put in its certificate"],
+      ["--secondary ADDRESS", "the secondary's failover address, put in its certificate"],
+      ["--days N", "validity in days (default 3650)"],
+      ["--relationship NAME", "named in the CA (default: tandem)"],
+    ],
+  },
   version: {
     synopsis: "tandem version",
     summary: "print the version of tandem and of Deno",

@@ -201,6 +201,10 @@ export function composeFailover(
         partner_state: s.partner.state,
         partner_since_sec: s.partner.sinceSec,
         connected: peer.connected,
+        // draft §11: how the peer channel is protected, and whether the current link is TLS.
+        authentication: fo.authentication,
+        tls: fo.tls === undefined ? "off" : "required",
+        link_tls: peer.connected && peer.linkSecured,
         partner_answering_clients: partnerAnswering(),
         last_contact_age_ms: peer.lastContactAgeMs ?? null,
         unacked_updates: peer.queueInFlight,

@@ -16,7 +16,18 @@ import { X509Certificate } from "node:crypto";
 export interface TlsMaterial {
   readonly cert: string;
   readonly key: string;
-  readonly ca: string;
+  /** The trusted CA certificates (a bundle may hold several, e.g. during a CA change). */
+  readonly ca: readonly string[];
+}
+
+/** The PEM certificates in a bundle, in order. */
+export function splitPem(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** Whether cert is signed by one of the CAs. */
+function signedByOne(cert: X509Certificate, cas: readonly string[]): boolean {
+  return cas.some((pem) => cert.verify(new X509Certificate(pem).publicKey));
 }
 
 export class TlsConfigError extends Error {}
@@ -38,11 +49,16 @@ export async function loadTlsMaterial(
   const m = {
     cert: await read(files.certFile, "cert"),
     key: await read(files.keyFile, "key"),
-    ca: await read(files.caFile, "ca"),
+    ca: splitPem(await read(files.caFile, "ca")),
   };
+  if (m.ca.length === 0) {
+    throw new TlsConfigError(
+      `failover.tls.ca: ${files.caFile} holds no PEM certificate; point it at the pair's CA ` +
+        "certificate (ca.crt from `tandem certs`)",
+    );
+  }
   try {
-    const ca = new X509Certificate(m.ca), own = new X509Certificate(m.cert);
-    if (!own.verify(ca.publicKey)) {
+    if (!signedByOne(new X509Certificate(m.cert), m.ca)) {
       throw new TlsConfigError(
         `failover.tls.cert: ${files.certFile} is not signed by the CA in ${files.caFile}; ` +
           "give both boxes certificates from the same CA",
@@ -60,7 +76,7 @@ export async function loadTlsMaterial(
 /** Why the partner's certificate (DER) is not acceptable, or undefined when it is. */
 export function certificateProblem(
   der: Uint8Array | undefined,
-  caPem: string,
+  caPems: readonly string[],
   nowMs: number,
 ): string | undefined {
   if (der === undefined || der.length === 0) return "the partner presented no certificate";
@@ -70,8 +86,7 @@ export function certificateProblem(
   } catch {
     return "the partner's certificate is unreadable";
   }
-  const ca = new X509Certificate(caPem);
-  if (!cert.verify(ca.publicKey)) {
+  if (!signedByOne(cert, caPems)) {
     return `the partner's certificate (${cert.subject.replace(/\n/g, ", ")}) is not signed by ` +
       "this pair's CA";
   }
@@ -95,7 +110,7 @@ export function upgradeToTls(
     const t = side === "server"
       ? new tls.TLSSocket(sock, {
         isServer: true,
-        secureContext: tls.createSecureContext({ cert: m.cert, key: m.key, ca: m.ca }),
+        secureContext: tls.createSecureContext({ cert: m.cert, key: m.key, ca: [...m.ca] }),
         requestCert: true,
         rejectUnauthorized: true,
       })
@@ -103,7 +118,7 @@ export function upgradeToTls(
         socket: sock,
         cert: m.cert,
         key: m.key,
-        ca: m.ca,
+        ca: [...m.ca],
         rejectUnauthorized: true,
         // The partner is named by its address in the config, not by a DNS name: the CA
         // (this pair's own) is what identifies it.

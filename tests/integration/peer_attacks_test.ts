@@ -16,6 +16,9 @@ import { nativeHmacSha256With } from "../../lib/platform/hmac_native.ts";
 import { formatIpv4, parseIpv4 } from "../../lib/wire/ipv4.ts";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
+import net from "node:net";
+import { makePairCertificates, writePairCertificates } from "../../lib/platform/certs.ts";
+import { splitPem, upgradeToTls } from "../../lib/platform/peer_tls.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const base = 21000 + Math.floor(Math.random() * 20000);
@@ -28,7 +31,7 @@ const RELATIONSHIP = "attack-test";
 const digest = nativeHmacSha256With(SECRET);
 const nowSec = () => Math.floor(Date.now() / 1000);
 
-function toml(role: "primary" | "secondary", dir: string): string {
+function toml(role: "primary" | "secondary", dir: string, tlsDir?: string): string {
   const me = role === "primary" ? PORT.a : PORT.b, other = role === "primary" ? PORT.b : PORT.a;
   return `role = "${role}"
 server_id = "127.0.0.${role === "primary" ? 1 : 2}"
@@ -51,6 +54,12 @@ partner_address = "127.0.0.1"
 partner_port = ${other.fo}
 mclt_sec = 60
 shared_secret = "${SECRET}"
+${
+    tlsDir === undefined ? "" : `[failover.tls]
+cert = "${tlsDir}/${role}.crt"
+key = "${tlsDir}/${role}.key"
+ca = "${tlsDir}/ca.crt"`
+  }
 [[subnet]]
 cidr = "127.81.0.0/24"
 [[subnet.pool]]
@@ -60,13 +69,17 @@ range = "127.81.0.10-127.81.0.200"
 
 class Box {
   child: Deno.ChildProcess | undefined;
-  constructor(readonly role: "primary" | "secondary", readonly dir: string) {}
+  constructor(
+    readonly role: "primary" | "secondary",
+    readonly dir: string,
+    readonly tlsDir?: string,
+  ) {}
   get ports() {
     return this.role === "primary" ? PORT.a : PORT.b;
   }
   async start(newPair: boolean): Promise<void> {
     const cfg = `${this.dir}/${this.role}.toml`;
-    await Deno.writeTextFile(cfg, toml(this.role, this.dir));
+    await Deno.writeTextFile(cfg, toml(this.role, this.dir, this.tlsDir));
     this.child = new Deno.Command(`${ROOT}scripts/tandem`, {
       args: ["run", "--config", cfg, ...(newPair ? ["--new-pair"] : [])],
       stdout: "null",
@@ -166,8 +179,9 @@ class Attacker {
   }
 }
 
-function connect(xid: number, timeSec: number): FailoverMessage {
+function connect(xid: number, timeSec: number, tlsRequest?: number): FailoverMessage {
   return {
+    ...(tlsRequest === undefined ? {} : { tlsRequest }),
     kind: "connect",
     xid,
     timeSec,
@@ -435,6 +449,106 @@ Deno.test({
       );
     } finally {
       clientA.close();
+      clientB.close();
+      await a.kill();
+      await b.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "failover attacks on a real TLS secondary: a client certificate from another CA is refused",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-attacks-tls-" });
+    const pair = await makePairCertificates(
+      [
+        { name: "primary", address: "127.0.0.1" },
+        { name: "secondary", address: "127.0.0.1" },
+      ],
+      30,
+      RELATIONSHIP,
+    );
+    await writePairCertificates(`${dir}/certs`, pair);
+    const other = await makePairCertificates([{ name: "primary", address: "127.0.0.1" }], 30, "x");
+    const a = new Box("primary", dir, `${dir}/certs`);
+    const b = new Box("secondary", dir, `${dir}/certs`);
+    const clientB = new RelayClient("127.81.0.1", PORT.b.dhcp);
+    try {
+      await b.start(true);
+      await a.start(true);
+      ok(
+        await waitFor(
+          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
+          30_000,
+        ),
+        "the TLS pair reached NORMAL",
+      );
+      equal(JSON.parse(await b.get("/status")).failover.link_tls, true, "the link is TLS");
+      // The primary goes away; the secondary serves alone and accepts connections again.
+      await a.kill();
+      ok(await waitFor(async () => (await b.state()) === "communications-interrupted", 5000));
+      const leasesBefore = (await b.leases()).length;
+      const tlsBefore = await b.metric(
+        "tandem_failover_rejected_connections_total",
+        'reason="tls"',
+      );
+      const rss0 = await b.rssMb();
+      const tries = 20;
+      for (let i = 0; i < tries; i++) {
+        const sock = net.connect({ host: "127.0.0.1", port: PORT.b.fo });
+        await new Promise<void>((res, rej) => {
+          sock.once("connect", () => res());
+          sock.once("error", rej);
+        });
+        // The plain CONNECT asks for TLS (TLS-request 2), signed with the right secret.
+        const reader = new FrameReader({ digest });
+        const ackP = new Promise<FailoverMessage | undefined>((res) => {
+          sock.on("data", (chunk: Uint8Array) => {
+            for (const item of reader.push(new Uint8Array(chunk))) if (item.ok) res(item.msg);
+          });
+          sock.once("close", () => res(undefined));
+        });
+        sock.write(encodeFailover(connect(9000 + i, nowSec(), 2), { digest }));
+        const ack = await ackP;
+        ok(ack?.kind === "connectack" && ack.tlsReply === 1, "TLS-reply 1");
+        sock.removeAllListeners("data");
+        sock.removeAllListeners("close");
+        // TLS with a certificate from another CA (it trusts the pair's CA, so it goes ahead).
+        const refused = await upgradeToTls(sock, "client", {
+          cert: other.boxes[0]!.cert,
+          key: other.boxes[0]!.key,
+          ca: splitPem(pair.caCert),
+        }, 3000).then(async (t) => {
+          // TLS 1.3: the server's verdict on our certificate arrives after our side is done.
+          const closed = await new Promise<boolean>((res) => {
+            t.once("close", () => res(true));
+            t.once("error", () => res(true));
+            t.once("data", () => res(false));
+            setTimeout(() => res(false), 3000);
+          });
+          t.destroy();
+          return closed;
+        }, () => true);
+        ok(refused, "the TLS connection was refused");
+      }
+      equal(
+        await b.metric("tandem_failover_rejected_connections_total", 'reason="tls"') - tlsBefore,
+        tries,
+      );
+      equal((await clientB.dora(mac(300), 0x7700)).type, MSG.ACK, "DHCP answered");
+      const rss1 = await b.rssMb();
+      console.log(
+        `  - ${tries} TLS connections with a certificate from another CA: all refused ` +
+          `(rejected reason="tls" = ${tries}); secondary RSS ${rss0.toFixed(1)} -> ${
+            rss1.toFixed(1)
+          } MB`,
+      );
+      equal((await b.leases()).length, leasesBefore + 1, "only the probe's lease was added");
+      equal(await b.state(), "communications-interrupted", "the secondary never paired with it");
+    } finally {
       clientB.close();
       await a.kill();
       await b.kill();
