@@ -2,6 +2,7 @@
  * The `tandem` command as a user runs it (scripts/tandem: main.ts with the binary's flags).
  */
 import { equal, match, ok } from "node:assert/strict";
+import { freePortBase } from "./helpers/ports.ts";
 
 const TANDEM = new URL("../scripts/tandem", import.meta.url).pathname;
 
@@ -95,7 +96,7 @@ routerz = ["192.0.2.1"]
 
 Deno.test("tandem run: serves, lists leases while running, and exits cleanly on SIGTERM", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tandem-cli-" });
-  const port = 30000 + Math.floor(Math.random() * 20000);
+  const port = freePortBase(2);
   const cfg = `${dir}/t.toml`;
   await Deno.writeTextFile(
     cfg,
@@ -199,7 +200,7 @@ Deno.test("tandem run: a port in use is one line naming the config key, exit 78"
       { key: "[failover] my_port", offset: 2, udp: false, failover: true },
     ];
     for (const c of cases) {
-      const base = 30000 + Math.floor(Math.random() * 20000);
+      const base = freePortBase(8);
       const port = base + c.offset;
       const held = c.udp
         ? Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port })

@@ -21,6 +21,7 @@ import { Capture } from "./helpers/pair_clients.ts";
 import { mac, RelayClient } from "./helpers/udp_relay_client.ts";
 import { formatIpv4 } from "../lib/wire/ipv4.ts";
 import { MSG } from "../lib/wire/option_registry.ts";
+import { freePortBase } from "./helpers/ports.ts";
 
 /** draft-ietf-dhc-failover-12 §6.1 message types (Wireshark's dhcpfo uses the same values). */
 const FO_TYPES: Record<number, string> = {
@@ -59,7 +60,7 @@ async function skipReason(): Promise<string | undefined> {
 const skip = await skipReason();
 
 function randomPort(): number {
-  return 20000 + Math.floor(Math.random() * 30000);
+  return freePortBase(8);
 }
 
 function loopbackAddressing(role: PairRole, ports: Record<string, number>): PairAddressing {

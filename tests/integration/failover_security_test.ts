@@ -12,8 +12,9 @@ import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import { encodeFailover } from "../../lib/failover/messages.ts";
 import { nativeHmacSha256With } from "../../lib/platform/hmac_native.ts";
 import { parseIpv4 } from "../../lib/wire/ipv4.ts";
+import { freePortBase } from "../helpers/ports.ts";
 
-const base = 20000 + Math.floor(Math.random() * 20000);
+const base = freePortBase(4);
 const PORT = { a: base, b: base + 1 };
 
 function config(

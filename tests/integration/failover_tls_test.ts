@@ -12,8 +12,9 @@ import { boot, type Running } from "../../lib/platform/boot.ts";
 import { makePairCertificates, writePairCertificates } from "../../lib/platform/certs.ts";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
+import { freePortBase } from "../helpers/ports.ts";
 
-const base = 24000 + Math.floor(Math.random() * 20000);
+const base = freePortBase(22);
 const PORT = { a: base, b: base + 1 };
 
 function config(

@@ -10,9 +10,10 @@ import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import { DEFAULT_HTTP_LIMITS } from "../../lib/platform/http_server.ts";
 import { TOKEN_ATTEMPTS_PER_MIN } from "../../lib/http/routes.ts";
+import { freePortBase } from "../helpers/ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const base = 30000 + Math.floor(Math.random() * 20000);
+const base = freePortBase(2);
 const PORT = { dhcp: base, http: base + 1 };
 const TOKEN = "admin-token-0123456789";
 

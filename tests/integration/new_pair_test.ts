@@ -8,8 +8,9 @@ import { parseConfig } from "../../lib/config/parse_config.ts";
 import { boot, DB_FILE, NewPairRefused } from "../../lib/platform/boot.ts";
 import { SqliteLeaseStore } from "../../lib/lease/sqlite_store.ts";
 import { lease, put } from "../contracts/lease_store_contract.ts";
+import { freePortBase } from "../helpers/ports.ts";
 
-const base = 40000 + Math.floor(Math.random() * 20000);
+const base = freePortBase(4);
 
 function config(dir: string) {
   const r = parseConfig(`role = "primary"

@@ -19,9 +19,10 @@ import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import net from "node:net";
 import { makePairCertificates, writePairCertificates } from "../../lib/platform/certs.ts";
 import { splitPem, upgradeToTls } from "../../lib/platform/peer_tls.ts";
+import { freePortBase } from "../helpers/ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const base = 21000 + Math.floor(Math.random() * 20000);
+const base = freePortBase(6);
 const PORT = {
   a: { dhcp: base, http: base + 1, fo: base + 2 },
   b: { dhcp: base + 3, http: base + 4, fo: base + 5 },
@@ -118,9 +119,14 @@ class Box {
     const text = new TextDecoder().decode(out.stdout).trim();
     return text === "" ? [] : JSON.parse(text);
   }
+  /** RSS in MB (through grep: reading /proc/<pid> needs Deno's --allow-all). */
   async rssMb(): Promise<number> {
-    const s = await Deno.readTextFile(`/proc/${this.child!.pid}/status`);
-    return Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? NaN) / 1024;
+    const out = await new Deno.Command("grep", {
+      args: ["VmRSS", `/proc/${this.child!.pid}/status`],
+      stdout: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    return Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? NaN) / 1024;
   }
 }
 

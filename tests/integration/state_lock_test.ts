@@ -7,9 +7,10 @@
 import { equal, ok } from "node:assert/strict";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
+import { freePortBase } from "../helpers/ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const base = 30000 + Math.floor(Math.random() * 20000);
+const base = freePortBase(4);
 
 const TOML = (dir: string) =>
   `role = "standalone"
