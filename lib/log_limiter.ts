@@ -3,7 +3,7 @@
  * (malformed packets, refused bindings, rejected connections): a flood cannot flood the log.
  * What was held back is counted in one `log.suppressed` line when the next second starts.
  */
-import type { EventLog } from "./platform/log.ts";
+import type { EventLog } from "./event_log.ts";
 
 const LINES_PER_SEC = 10;
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { LogLimiter } from "./log_limiter.ts";
-import { MemoryLog } from "./platform/log.ts";
+import { MemoryLog } from "./event_log.ts";
 
 Deno.test("log limiter: 10 lines per second per event, the rest counted once", () => {
   const log = new MemoryLog();

@@ -6,7 +6,7 @@
 import { handle } from "../lib/dhcp/handle.ts";
 import { advancePoolCursor } from "../lib/dhcp/handle_context.ts";
 import { STANDALONE_SCOPE } from "../lib/dhcp/scope.ts";
-import { SqliteLeaseStore } from "../lib/lease/sqlite_store.ts";
+import { SqliteLeaseStore } from "../lib/platform/sqlite_store.ts";
 import { PendingView } from "../lib/lease/pending_view.ts";
 import { decodeDhcp, encodeDhcp } from "../lib/wire/dhcp_message.ts";
 import { ipv4ToBytes, parseIpv4 } from "../lib/wire/ipv4.ts";

@@ -7,7 +7,7 @@
  */
 import { emptyLease, type Lease } from "../lib/lease/lease.ts";
 import type { LeaseOp } from "../lib/lease/ops.ts";
-import { SqliteLeaseStore } from "../lib/lease/sqlite_store.ts";
+import { SqliteLeaseStore } from "../lib/platform/sqlite_store.ts";
 import { type Ipv4, ipv4 } from "../lib/wire/ipv4.ts";
 
 const BASE = 0x0a000000; // 10.0.0.0

@@ -5,7 +5,7 @@ import {
   readMetaFile,
   SCHEMA_VERSION,
   SqliteLeaseStore,
-} from "../lib/lease/sqlite_store.ts";
+} from "../lib/platform/sqlite_store.ts";
 import { StoreError } from "../lib/lease/store.ts";
 import { del, ip, lease, put, runLeaseStoreContract } from "./contracts/lease_store_contract.ts";
 

@@ -5,10 +5,10 @@
  * meaning; excludes everything per-server: role, addresses, ports, secrets, timers, the
  * directly attached flag, subnet ids (derived from position).
  */
+import { toHex } from "../wire/bytes.ts";
 import type { Config, LeaseTimes, PoolConfig, ReservationConfig } from "../config/config.ts";
 import type { OptionBag } from "../wire/dhcp_options.ts";
 import { formatCidr, formatIpv4 } from "../wire/ipv4.ts";
-import { sha256, toHex } from "./hmac_sha256.ts";
 
 type Canon = string | number | boolean | null | Canon[] | { [k: string]: Canon };
 
@@ -73,7 +73,7 @@ export function fingerprintText(cfg: Config): string {
   });
 }
 
-/** SHA-256 hex of fingerprintText. */
-export function configFingerprint(cfg: Config): string {
-  return toHex(sha256(new TextEncoder().encode(fingerprintText(cfg))));
+/** SHA-256 hex of fingerprintText; hashHex is lib/platform/hmac_native.ts sha256Hex. */
+export function configFingerprint(cfg: Config, hashHex: (text: string) => string): string {
+  return hashHex(fingerprintText(cfg));
 }

@@ -1,6 +1,7 @@
 import type { Config, SubnetConfig } from "../config/config.ts";
 import { ipv4, parseIpv4 } from "../wire/ipv4.ts";
 import { configFingerprint } from "./fingerprint.ts";
+import { sha256Hex } from "../platform/hmac_native.ts";
 import { assert, assertEquals } from "../../tests/helpers/loose_assert.ts";
 
 const ip = (s: string) => parseIpv4(s) ?? ipv4(0);
@@ -66,7 +67,7 @@ const base: Config = {
 };
 
 Deno.test("fingerprint ignores role, addresses, secrets, ids and unordered order", () => {
-  const fp = configFingerprint(base);
+  const fp = configFingerprint(base, sha256Hex);
   assert(/^[0-9a-f]{64}$/.test(fp));
   const partner: Config = {
     ...base,
@@ -88,11 +89,11 @@ Deno.test("fingerprint ignores role, addresses, secrets, ids and unordered order
       receiveTimerMs: 1,
     },
   };
-  assertEquals(configFingerprint(partner), fp);
+  assertEquals(configFingerprint(partner, sha256Hex), fp);
 });
 
 Deno.test("fingerprint changes with pools, reservations, options, lease times, reserve", () => {
-  const fp = configFingerprint(base);
+  const fp = configFingerprint(base, sha256Hex);
   const pool = {
     ...subnetA.pools[0]!,
     ranges: [{ start: ip("10.0.0.100"), end: ip("10.0.0.198") }],
@@ -105,5 +106,5 @@ Deno.test("fingerprint changes with pools, reservations, options, lease times, r
     { ...base, failover: { ...base.failover!, reservePercent: 20 } },
     { ...base, subnets: [subnetA] },
   ];
-  for (const v of variants) assert(configFingerprint(v) !== fp);
+  for (const v of variants) assert(configFingerprint(v, sha256Hex) !== fp);
 });

@@ -8,7 +8,7 @@ import {
   writeBindingAck,
   writeBindingUpdate,
 } from "./binding_codec.ts";
-import type { FailoverMessage, VendorOptions } from "./messages.ts";
+import type { FailoverMessage, VendorOptions } from "./message_types.ts";
 import {
   ByteWriter,
   FO,

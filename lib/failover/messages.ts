@@ -8,7 +8,6 @@
  * both "MUST be the first option" (§11.1, §12.17) and "trailing options (message digest)"
  * (§6.3); we append (trailing) and accept it at any position on receipt.
  */
-import { constantTimeEqual } from "./hmac_sha256.ts";
 import {
   ByteWriter,
   DIGEST_TYPE_HMAC_SHA256,
@@ -19,7 +18,6 @@ import {
   MIN_MESSAGE_LEN,
   MSG_TYPE,
   REJECT,
-  type ServerState,
   splitOptions,
 } from "./options.ts";
 import type { BindingAck, BindingUpdate } from "./binding_codec.ts";
@@ -28,69 +26,8 @@ import { buildMessage, writeBody } from "./message_body.ts";
 export type { BindingAck, BindingUpdate };
 export { packBindingUpdates } from "./binding_codec.ts";
 
-/** Header fields every message carries (§6.1). timeSec is the SENDER's clock. */
-interface Head {
-  readonly xid: number;
-  readonly timeSec: number;
-}
-
-/** Options inside vendor-specific-options (29): 2-byte code + 2-byte length (§12.29). */
-export type VendorOptions = ReadonlyMap<number, Uint8Array>;
-
-export type FailoverMessage =
-  | Head & { readonly kind: "poolreq" }
-  | Head & { readonly kind: "poolresp"; readonly addressesTransferred: number }
-  | Head & {
-    readonly kind: "bndupd";
-    readonly bindings: readonly BindingUpdate[];
-    /** Decode only: malformed transactions, to be answered as rejects in the BNDACK. */
-    readonly rejected?: readonly BindingAck[];
-  }
-  | Head & { readonly kind: "bndack"; readonly acks: readonly BindingAck[] }
-  | Head & {
-    readonly kind: "connect";
-    readonly relationshipName: string;
-    readonly maxUnackedBndupd: number;
-    readonly receiveTimerSec: number;
-    readonly vendorClass: string;
-    readonly protocolVersion: number;
-    readonly mcltSec: number;
-    /** Option 11 as on the wire; its meaning depends on the peer (hash.ts, isc-notes §3.4). */
-    readonly hba?: Uint8Array;
-    readonly delayedServiceSec?: number;
-    readonly tlsRequest?: number;
-    readonly vendorOptions?: VendorOptions;
-  }
-  | Head & {
-    readonly kind: "connectack";
-    readonly relationshipName: string;
-    readonly protocolVersion: number;
-    /** §7.9: present on accept, absent on reject. */
-    readonly maxUnackedBndupd?: number;
-    readonly receiveTimerSec?: number;
-    readonly vendorClass?: string;
-    readonly tlsReply?: number;
-    readonly rejectReason?: number;
-    readonly message?: string;
-    readonly vendorOptions?: VendorOptions;
-  }
-  | Head & { readonly kind: "updreqall" }
-  | Head & { readonly kind: "upddone" }
-  | Head & { readonly kind: "updreq" }
-  | Head & {
-    readonly kind: "state";
-    /** In STARTUP the previous state is sent with startup = true (§9.3.1, §12.23). */
-    readonly serverState: ServerState;
-    readonly startup: boolean;
-    readonly startTimeOfStateSec: number;
-    readonly vendorOptions?: VendorOptions;
-  }
-  | Head & { readonly kind: "contact" }
-  | Head & {
-    readonly kind: "disconnect";
-    readonly rejectReason: number;
-    readonly message?: string;
-  };
+export type { FailoverMessage, VendorOptions } from "./message_types.ts";
+import type { FailoverMessage } from "./message_types.ts";
 
 export type FailoverDecodeErrorKind =
   | "truncated" // fewer bytes than the length field says (only from decodeFailover)
@@ -124,7 +61,7 @@ export type FailoverDecodeResult =
 /** Octets of an HMAC-SHA-256 digest, the one digest type we send (§11.1 type 2). */
 const HMAC_SHA256_LEN = 32;
 
-/** A digest over a whole message: `(data) => digest` (hmac_sha256.ts hmacSha256With). */
+/** A digest over a whole message: `(data) => digest` (lib/platform/hmac_native.ts). */
 export type DigestFn = (data: Uint8Array) => Uint8Array;
 
 export interface CodecOptions {
@@ -247,5 +184,10 @@ export function encodeFailover(msg: FailoverMessage, opts: CodecOptions = {}): U
   return out;
 }
 
-export { FrameReader } from "./frame_reader.ts";
-export type { FrameItem } from "./frame_reader.ts";
+/** Compares two digests in time independent of where they differ (§11.1 verification). */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}

@@ -1,12 +1,12 @@
 import { ipv4, parseIpv4 } from "../wire/ipv4.ts";
-import { hmacSha256With } from "./hmac_sha256.ts";
+import { nativeHmacSha256With as hmacSha256With } from "../platform/hmac_native.ts";
 import {
   decodeFailover,
   encodeFailover,
   type FailoverMessage,
-  FrameReader,
   packBindingUpdates,
 } from "./messages.ts";
+import { FrameReader } from "./frame_reader.ts";
 import { type BindingUpdate, bindingUpdateSize } from "./binding_codec.ts";
 import { IP_FLAG_BOOTP, IP_FLAG_RESERVED, REJECT } from "./options.ts";
 import { assert, assertEquals } from "../../tests/helpers/loose_assert.ts";

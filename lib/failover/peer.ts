@@ -8,14 +8,13 @@
 import type { Config, FailoverConfig } from "../config/config.ts";
 import type { Lease } from "../lease/lease.ts";
 import type { LeaseStore } from "../lease/store.ts";
-import type { Clock, TimerHandle } from "../platform/clock.ts";
-import type { EventLog } from "../platform/log.ts";
-import type { PeerNetwork } from "../platform/peer_link.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
+import type { EventLog } from "../event_log.ts";
+import type { PeerNetwork } from "./peer_link.ts";
 import type { DigestFn, FailoverMessage } from "./messages.ts";
 import { PeerConnection } from "./peer_connection.ts";
 import { REJECT } from "./options.ts";
 import { formatIpv4 } from "../wire/ipv4.ts";
-import { hmacSha256With } from "./hmac_sha256.ts";
 import {
   boot,
   type Effect,
@@ -70,8 +69,8 @@ export interface PeerDeps {
   readonly onStateChange?: (s: FailoverSnapshot) => void;
   /** Operator commissions a brand-new pair: no MCLT wait without a record (BootParams). */
   readonly newPair?: boolean;
-  /** The message digest for a shared secret (§11.1); default: the pure HMAC-SHA-256. */
-  readonly digestWith?: (secret: string) => DigestFn;
+  /** The message digest for a shared secret (§11.1): HMAC-SHA-256 (lib/platform/hmac_native). */
+  readonly digestWith: (secret: string) => DigestFn;
   /** The first xid on the wire (peer_connection.ts); random in production. */
   readonly firstXid?: number;
 }
@@ -100,9 +99,7 @@ export class FailoverPeer {
       net: deps.net,
       log: deps.log,
       metrics: deps.metrics,
-      digest: deps.fo.authentication === "none"
-        ? undefined
-        : (deps.digestWith ?? hmacSha256With)(deps.fo.sharedSecret),
+      digest: deps.fo.authentication === "none" ? undefined : deps.digestWith(deps.fo.sharedSecret),
       ...(deps.firstXid === undefined ? {} : { firstXid: deps.firstXid }),
       nowSec: () => this.#nowSec(),
       attached: () => {

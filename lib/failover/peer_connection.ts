@@ -6,9 +6,9 @@
  * (peer.ts): this file hands it decoded messages and tells it when the link is gone.
  */
 import type { FailoverConfig } from "../config/config.ts";
-import type { Clock, TimerHandle } from "../platform/clock.ts";
-import type { EventLog } from "../platform/log.ts";
-import type { PeerLink, PeerNetwork } from "../platform/peer_link.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
+import type { EventLog } from "../event_log.ts";
+import type { PeerLink, PeerNetwork } from "./peer_link.ts";
 import type { Outgoing } from "./binding_sync.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
 import { FrameReader } from "./frame_reader.ts";

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { ManualClock } from "./clock.ts";
+import { ManualClock } from "../clock.ts";
 
 Deno.test("ManualClock: a wall-clock step neither fires nor delays a timer (MCLT waits, safe period)", () => {
   const clock = new ManualClock(1_000_000);

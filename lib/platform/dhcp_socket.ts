@@ -3,7 +3,7 @@
  * otherwise Deno's portable UDP socket (udp.ts). TANDEM_UDP=deno forces the portable one (for
  * comparisons and for systems where FFI is unwanted).
  */
-import type { EventLog } from "./log.ts";
+import type { EventLog } from "../event_log.ts";
 import { type DatagramTransport, listenUdp } from "./udp.ts";
 import { openMmsgSocket } from "./udp_mmsg.ts";
 

@@ -1,11 +1,10 @@
 /**
- * HMAC-SHA-256 for the failover message digest (draft-12 §11.1, option 17) through node:crypto,
- * which runs in native code: about 10 µs for a full 2,048-byte BNDUPD where the pure
- * TypeScript one (failover/hmac_sha256.ts) takes about 26 µs. Every BNDUPD and BNDACK is
- * signed by one box and checked by the other, so the runtime injects this one; the pure one
- * stays for the codec's own tests and the configuration fingerprint. A test checks they agree.
+ * HMAC-SHA-256 for the failover message digest (draft-12 §11.1, option 17) and SHA-256 for the
+ * scope-config fingerprint, through node:crypto (native code; no hand-written crypto). The pure
+ * cores take them injected (peer.ts digestWith, fingerprint.ts hashHex). RFC 4231 and FIPS
+ * 180-2 vectors check them (hmac_native_test.ts).
  */
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type { DigestFn } from "../failover/messages.ts";
 
 export function nativeHmacSha256With(secret: Uint8Array | string): DigestFn {
@@ -14,4 +13,9 @@ export function nativeHmacSha256With(secret: Uint8Array | string): DigestFn {
     const d = createHmac("sha256", key).update(data).digest();
     return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
   };
+}
+
+/** SHA-256 of text (UTF-8), lowercase hex. */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
 }

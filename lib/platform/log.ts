@@ -12,16 +12,7 @@ import {
   type LogRecord,
 } from "@logtape/logtape";
 import type { LogLevel } from "../config/config.ts";
-
-export type EventProps = Record<string, unknown>;
-
-/** What the rest of Tandem logs through: an event id plus properties. */
-export interface EventLog {
-  debug(event: string, props?: EventProps): void;
-  info(event: string, props?: EventProps): void;
-  warn(event: string, props?: EventProps): void;
-  error(event: string, props?: EventProps): void;
-}
+import type { EventLog } from "../event_log.ts";
 
 function wrap(l: Logger): EventLog {
   // The event id is passed as a literal template with no placeholders; properties carry data.
@@ -62,21 +53,4 @@ function writeStderr(line: string): void {
 
 export function eventLog(...category: string[]): EventLog {
   return wrap(getLogger(["tandem", ...category]));
-}
-
-/** A logger that keeps events in memory, for tests. */
-export class MemoryLog implements EventLog {
-  readonly events: { level: string; event: string; props: EventProps }[] = [];
-  debug(event: string, props: EventProps = {}) {
-    this.events.push({ level: "debug", event, props });
-  }
-  info(event: string, props: EventProps = {}) {
-    this.events.push({ level: "info", event, props });
-  }
-  warn(event: string, props: EventProps = {}) {
-    this.events.push({ level: "warn", event, props });
-  }
-  error(event: string, props: EventProps = {}) {
-    this.events.push({ level: "error", event, props });
-  }
 }

@@ -4,7 +4,7 @@
  * address it expects) and its sockets can be upgraded to TLS in place (peer_tls.ts, §11.2).
  */
 import net from "node:net";
-import type { LinkHandlers, PeerLink, PeerNetwork } from "./peer_link.ts";
+import type { LinkHandlers, PeerLink, PeerNetwork } from "../failover/peer_link.ts";
 import { type TlsMaterial, upgradeToTls } from "./peer_tls.ts";
 import { listening } from "./listen_error.ts";
 

@@ -5,7 +5,7 @@
  * This file parses the three option areas of a DHCP message (options, then file, then sname:
  * the RFC 3396 §5 aggregate order) and serializes a bag back into an options area.
  */
-import type { DecodeError } from "./dhcp_message.ts";
+import type { DecodeError } from "./decode_error.ts";
 import { concatBytes } from "./bytes.ts";
 
 export type OptionBag = ReadonlyMap<number, Uint8Array>;

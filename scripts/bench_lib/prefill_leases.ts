@@ -5,7 +5,7 @@
  *   deno run --allow-read --allow-write scripts/bench_lib/prefill_leases.ts STATE_DIR N \
  *     FIRST_IP SUBNET_ID
  */
-import { SqliteLeaseStore } from "../../lib/lease/sqlite_store.ts";
+import { SqliteLeaseStore } from "../../lib/platform/sqlite_store.ts";
 import { emptyLease, type Lease } from "../../lib/lease/lease.ts";
 import type { LeaseOp } from "../../lib/lease/ops.ts";
 import { ipv4, parseIpv4 } from "../../lib/wire/ipv4.ts";

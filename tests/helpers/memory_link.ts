@@ -3,7 +3,7 @@
  * cut() models a partition (bytes silently lost, no FIN: detection needs the receive timer);
  * cutOneWay() an asymmetric one; kill() a crashed box (its connections end with a reset).
  */
-import type { LinkHandlers, PeerLink, PeerNetwork } from "../../lib/platform/peer_link.ts";
+import type { LinkHandlers, PeerLink, PeerNetwork } from "../../lib/failover/peer_link.ts";
 
 type Side = "a" | "b";
 

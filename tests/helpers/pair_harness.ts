@@ -1,7 +1,7 @@
 /**
- * Two Tandem boxes in one process, each the real runtime: a DhcpServer (lib/server.ts) with its
+ * Two Tandem boxes in one process, each the real runtime: a DhcpServer (lib/app/server.ts) with its
  * WritePipeline, store, reclaim sweep and reply pacing, and the real FailoverPeer composed as
- * boot.ts composes it (lib/platform/failover_boot.ts), each on its own ManualClock (skewable),
+ * boot.ts composes it (lib/app/failover_boot.ts), each on its own ManualClock (skewable),
  * over a switchable MemoryNet for failover and an in-memory datagram transport for DHCP. A
  * global timeline records every ACK a client saw, in true time, so a checker can prove no
  * address had two holders at overlapping times.
@@ -14,11 +14,11 @@ import type { LeaseStore } from "../../lib/lease/store.ts";
 import type { LeaseOp } from "../../lib/lease/ops.ts";
 import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
 import { PipelineStore, WritePipeline } from "../../lib/lease/write_pipeline.ts";
-import { dhcpMetrics, pipelineHooks } from "../../lib/dhcp_metrics.ts";
-import { DhcpServer } from "../../lib/server.ts";
-import { ManualClock } from "../../lib/platform/clock.ts";
-import { composeFailover, type FailoverParts } from "../../lib/platform/failover_boot.ts";
-import { MemoryLog } from "../../lib/platform/log.ts";
+import { dhcpMetrics, pipelineHooks } from "../../lib/app/dhcp_metrics.ts";
+import { DhcpServer } from "../../lib/app/server.ts";
+import { ManualClock } from "../../lib/clock.ts";
+import { composeFailover, type FailoverParts } from "../../lib/app/failover_boot.ts";
+import { MemoryLog } from "../../lib/event_log.ts";
 import type { Datagram, DatagramTransport, OutDatagram } from "../../lib/platform/udp.ts";
 import { decodeDhcp, type DhcpPacket, encodeDhcp } from "../../lib/wire/dhcp_message.ts";
 import { formatIpv4, type Ipv4, ipv4ToBytes, parseIpv4 } from "../../lib/wire/ipv4.ts";

@@ -1,6 +1,6 @@
 /**
  * A relay-agent-shaped DHCP client for loopback tests: it sends requests with giaddr set from
- * its own 127.x address, so Tandem answers it at that address and port (lib/server.ts).
+ * its own 127.x address, so Tandem answers it at that address and port (lib/app/server.ts).
  */
 import {
   BOOTREQUEST,

@@ -6,7 +6,7 @@
 import { equal, ok } from "node:assert/strict";
 import { parseConfig } from "../../lib/config/parse_config.ts";
 import type { Config } from "../../lib/config/config.ts";
-import { boot, type Running } from "../../lib/platform/boot.ts";
+import { boot, type Running } from "../../lib/app/boot.ts";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import { encodeFailover } from "../../lib/failover/messages.ts";

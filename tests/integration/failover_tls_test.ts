@@ -8,8 +8,8 @@
 import { equal, ok } from "node:assert/strict";
 import { parseConfig } from "../../lib/config/parse_config.ts";
 import type { Config } from "../../lib/config/config.ts";
-import { boot, type Running } from "../../lib/platform/boot.ts";
-import { makePairCertificates, writePairCertificates } from "../../lib/platform/certs.ts";
+import { boot, type Running } from "../../lib/app/boot.ts";
+import { makePairCertificates, writePairCertificates } from "../../lib/app/certs.ts";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import { freePortBase } from "../helpers/ports.ts";

@@ -5,8 +5,8 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseConfig } from "../../lib/config/parse_config.ts";
-import { boot } from "../../lib/platform/boot.ts";
-import { readLeasesFile } from "../../lib/lease/sqlite_store.ts";
+import { boot } from "../../lib/app/boot.ts";
+import { readLeasesFile } from "../../lib/platform/sqlite_store.ts";
 import { formatIpv4 } from "../../lib/wire/ipv4.ts";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import type { Config } from "../../lib/config/config.ts";

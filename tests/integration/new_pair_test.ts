@@ -5,8 +5,8 @@
  */
 import { equal, ok, rejects } from "node:assert/strict";
 import { parseConfig } from "../../lib/config/parse_config.ts";
-import { boot, DB_FILE, NewPairRefused } from "../../lib/platform/boot.ts";
-import { SqliteLeaseStore } from "../../lib/lease/sqlite_store.ts";
+import { boot, DB_FILE, NewPairRefused } from "../../lib/app/boot.ts";
+import { SqliteLeaseStore } from "../../lib/platform/sqlite_store.ts";
 import { lease, put } from "../contracts/lease_store_contract.ts";
 import { freePortBase } from "../helpers/ports.ts";
 

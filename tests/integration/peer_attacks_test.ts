@@ -17,7 +17,7 @@ import { formatIpv4, parseIpv4 } from "../../lib/wire/ipv4.ts";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import net from "node:net";
-import { makePairCertificates, writePairCertificates } from "../../lib/platform/certs.ts";
+import { makePairCertificates, writePairCertificates } from "../../lib/app/certs.ts";
 import { splitPem, upgradeToTls } from "../../lib/platform/peer_tls.ts";
 import { freePortBase } from "../helpers/ports.ts";
 

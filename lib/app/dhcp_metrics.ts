@@ -1,14 +1,14 @@
 /**
  * The DHCP server's metrics, named once. Event ids in logs match the label values here.
  */
-import type { PipelineHooks } from "./lease/write_pipeline.ts";
-import type { EventLog } from "./platform/log.ts";
-import type { Registry } from "./http/metrics.ts";
-import type { LeaseView } from "./lease/store.ts";
-import type { Config } from "./config/config.ts";
-import { BINDING_STATES } from "./lease/lease.ts";
+import type { PipelineHooks } from "../lease/write_pipeline.ts";
+import type { EventLog } from "../event_log.ts";
+import type { Registry } from "../http/metrics.ts";
+import type { LeaseView } from "../lease/store.ts";
+import type { Config } from "../config/config.ts";
+import { BINDING_STATES } from "../lease/lease.ts";
 import { subnetStatus } from "./status.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../version.ts";
 
 export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
   reg.gauge(

@@ -1,5 +1,5 @@
 /** `tandem leases`: reads the lease database (safe while the server runs: WAL readers). */
-import { readLeasesFile } from "../lease/sqlite_store.ts";
+import { readLeasesFile } from "../platform/sqlite_store.ts";
 import type { Lease } from "../lease/lease.ts";
 import { BINDING_STATES, type BindingState } from "../lease/lease.ts";
 import { formatIpv4 } from "../wire/ipv4.ts";

@@ -2,7 +2,7 @@
  * Composes the failover peer for a primary or secondary box: the TCP network, the peer, the
  * serving scope the DHCP core follows, and the /status, /readyz and /metrics parts.
  */
-import { nativeHmacSha256With } from "./hmac_native.ts";
+import { nativeHmacSha256With, sha256Hex } from "../platform/hmac_native.ts";
 import type { Config, FailoverConfig } from "../config/config.ts";
 import type { LeaseStore } from "../lease/store.ts";
 import type { Registry } from "../http/metrics.ts";
@@ -16,10 +16,10 @@ import { markForPartner } from "../failover/lease_sync.ts";
 import { SERVER_STATES } from "../failover/options.ts";
 import type { LeaseOp } from "../lease/ops.ts";
 import type { LeaseView } from "../lease/store.ts";
-import type { Clock } from "./clock.ts";
-import type { EventLog } from "./log.ts";
-import type { PeerNetwork } from "./peer_link.ts";
-import { poolSize } from "../status.ts";
+import type { Clock } from "../clock.ts";
+import type { EventLog } from "../event_log.ts";
+import type { PeerNetwork } from "../failover/peer_link.ts";
+import { poolSize } from "./status.ts";
 import { partnerPoolUsableSec } from "../failover/mclt.ts";
 
 /** States in which this box answers at least some DHCP clients (serving.ts answers()). */
@@ -56,7 +56,7 @@ export function composeFailover(
   opts: { readonly newPair?: boolean } = {},
 ): FailoverParts {
   const metrics = failoverMetrics(registry);
-  const fingerprint = configFingerprint(config);
+  const fingerprint = configFingerprint(config, sha256Hex);
   let scope: ServingScope | undefined;
   const peer = new FailoverPeer({
     config,

@@ -4,8 +4,12 @@
  * after COMMIT in sqlite_wal_sync.ts.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { LeaseOp } from "./ops.ts";
-import { COLUMNS } from "./sqlite_store.ts";
+import type { LeaseOp } from "../lease/ops.ts";
+
+/** The leases table's columns, in the order rows are read and written. */
+export const COLUMNS = "ip, subnet_id, state, client_key, hw_type, hw_addr, client_id, hostname, " +
+  "vendor_class, relay_info, start_sec, end_sec, cltt_sec, acked_potential_end_sec, " +
+  "potential_end_sec, pending_update, seq";
 
 export interface WriterStatements {
   readonly put: StatementSync;

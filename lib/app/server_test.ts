@@ -3,21 +3,21 @@
  * invariant 2 (no ACK before its commit), OFFERs that need no commit, group commit while a
  * transaction runs, and what a failed commit does to the packets decided on top of it.
  */
-import { GatedStore } from "../tests/helpers/gated_store.ts";
+import { GatedStore } from "../../tests/helpers/gated_store.ts";
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { parseConfig } from "./config/parse_config.ts";
+import { parseConfig } from "../config/parse_config.ts";
 import { DhcpServer } from "./server.ts";
-import { WritePipeline } from "./lease/write_pipeline.ts";
-import { Registry } from "./http/metrics.ts";
+import { WritePipeline } from "../lease/write_pipeline.ts";
+import { Registry } from "../http/metrics.ts";
 import { dhcpMetrics, pipelineHooks } from "./dhcp_metrics.ts";
-import { STANDALONE_SCOPE } from "./dhcp/scope.ts";
-import { ManualClock } from "./platform/clock.ts";
-import { MemoryLog } from "./platform/log.ts";
-import type { Datagram, DatagramTransport, OutDatagram } from "./platform/udp.ts";
-import { decodeDhcp, encodeDhcp } from "./wire/dhcp_message.ts";
-import { formatIpv4, ipv4ToBytes, parseIpv4 } from "./wire/ipv4.ts";
-import { MSG, OPT } from "./wire/option_registry.ts";
-import { mac, request } from "../tests/helpers/udp_relay_client.ts";
+import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
+import { ManualClock } from "../clock.ts";
+import { MemoryLog } from "../event_log.ts";
+import type { Datagram, DatagramTransport, OutDatagram } from "../platform/udp.ts";
+import { decodeDhcp, encodeDhcp } from "../wire/dhcp_message.ts";
+import { formatIpv4, ipv4ToBytes, parseIpv4 } from "../wire/ipv4.ts";
+import { MSG, OPT } from "../wire/option_registry.ts";
+import { mac, request } from "../../tests/helpers/udp_relay_client.ts";
 
 const parsed = parseConfig(`server_id = "10.9.0.1"
 [[subnet]]

@@ -8,12 +8,13 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { Ipv4 } from "../wire/ipv4.ts";
-import { BINDING_STATES, type BindingState, type Lease } from "./lease.ts";
-import { MemoryLeaseStore, validateOps } from "./memory_store.ts";
-import { isDurable, type LeaseOp } from "./ops.ts";
-import { type Hold, type LeaseStore, StoreError } from "./store.ts";
+import { BINDING_STATES, type BindingState, type Lease } from "../lease/lease.ts";
+import { MemoryLeaseStore, validateOps } from "../lease/memory_store.ts";
+import { isDurable, type LeaseOp } from "../lease/ops.ts";
+import { type Hold, type LeaseStore, StoreError } from "../lease/store.ts";
 import { WalSync } from "./sqlite_wal_sync.ts";
-import { prepareWriter, writeBatch, type WriterStatements } from "./sqlite_writer.ts";
+import { COLUMNS, prepareWriter, writeBatch, type WriterStatements } from "./sqlite_writer.ts";
+export { COLUMNS };
 
 const STATE_CHECK = BINDING_STATES.map((s) => `'${s}'`).join(",");
 
@@ -48,10 +49,6 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-
-export const COLUMNS = "ip, subnet_id, state, client_key, hw_type, hw_addr, client_id, hostname, " +
-  "vendor_class, relay_info, start_sec, end_sec, cltt_sec, acked_potential_end_sec, " +
-  "potential_end_sec, pending_update, seq";
 
 export interface SqliteOpenOptions {
   /** How long a write waits for another connection's lock before failing (default 5000). */

@@ -3,28 +3,30 @@
  * signals. main.ts calls it; in-process tests call it too (with port 0 and a temp state dir).
  */
 import type { Config } from "../config/config.ts";
-import { SqliteLeaseStore } from "../lease/sqlite_store.ts";
+import { SqliteLeaseStore } from "../platform/sqlite_store.ts";
 import { PipelineStore, WritePipeline } from "../lease/write_pipeline.ts";
 import { Registry } from "../http/metrics.ts";
 import { httpHandler, type ReadyState } from "../http/routes.ts";
-import { dhcpMetrics, pipelineHooks } from "../dhcp_metrics.ts";
-import { DhcpServer } from "../server.ts";
+import { dhcpMetrics, pipelineHooks } from "./dhcp_metrics.ts";
+import { DhcpServer } from "./server.ts";
 import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
-import { statusDocument } from "../status.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import { openDhcpSocket } from "./dhcp_socket.ts";
-import { trimMallocHeap } from "./malloc_trim.ts";
-import { registerProcessMetrics } from "./process_metrics.ts";
-import { type HttpServerHandle, serveHttp } from "./http_server.ts";
-import { acquireStateLock } from "./state_lock.ts";
-import { type EventLog, eventLog } from "./log.ts";
+import { statusDocument } from "./status.ts";
+import { systemClock } from "../platform/clock.ts";
+import { type Clock } from "../clock.ts";
+import { openDhcpSocket } from "../platform/dhcp_socket.ts";
+import { trimMallocHeap } from "../platform/malloc_trim.ts";
+import { registerProcessMetrics } from "../platform/process_metrics.ts";
+import { type HttpServerHandle, serveHttp } from "../platform/http_server.ts";
+import { acquireStateLock } from "../platform/state_lock.ts";
+import { eventLog } from "../platform/log.ts";
+import { type EventLog } from "../event_log.ts";
 import { VERSION } from "../version.ts";
 import { composeFailover, type FailoverParts } from "./failover_boot.ts";
-import { tcpPeerNetwork } from "./tcp.ts";
-import { loadTlsMaterial } from "./peer_tls.ts";
-import type { PeerNetwork } from "./peer_link.ts";
-import { listening } from "./listen_error.ts";
-import type { DatagramTransport } from "./udp.ts";
+import { tcpPeerNetwork } from "../platform/tcp.ts";
+import { loadTlsMaterial } from "../platform/peer_tls.ts";
+import type { PeerNetwork } from "../failover/peer_link.ts";
+import { listening } from "../platform/listen_error.ts";
+import type { DatagramTransport } from "../platform/udp.ts";
 
 export interface Running {
   readonly dhcpPort: number;

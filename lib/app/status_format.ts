@@ -1,5 +1,5 @@
 /**
- * `tandem status` in words: the /status document (lib/status.ts, failover_boot.ts) and the
+ * `tandem status` in words: the /status document (lib/app/status.ts, failover_boot.ts) and the
  * /readyz verdict turned into lines for a person. Durations are "3 min 12 s", timestamps are
  * local times. Pure apart from the local time zone (the default localTime).
  */

@@ -4,24 +4,24 @@
  * after the transaction holding its lease has committed; if the commit fails, no reply that
  * waited for it is sent (the clients retry).
  */
-import type { Config } from "./config/config.ts";
-import type { LeaseView } from "./lease/store.ts";
-import type { Lease } from "./lease/lease.ts";
-import { isDurable, type LeaseOp } from "./lease/ops.ts";
-import type { WritePipeline } from "./lease/write_pipeline.ts";
-import type { Clock } from "./platform/clock.ts";
-import type { Datagram, DatagramTransport } from "./platform/udp.ts";
-import type { EventLog } from "./platform/log.ts";
+import type { Config } from "../config/config.ts";
+import type { LeaseView } from "../lease/store.ts";
+import type { Lease } from "../lease/lease.ts";
+import { isDurable, type LeaseOp } from "../lease/ops.ts";
+import type { WritePipeline } from "../lease/write_pipeline.ts";
+import type { Clock } from "../clock.ts";
+import type { Datagram, DatagramTransport } from "../platform/udp.ts";
+import type { EventLog } from "../event_log.ts";
 import type { DhcpMetrics } from "./dhcp_metrics.ts";
-import type { ServingScope } from "./dhcp/scope.ts";
-import type { Decision, Destination } from "./dhcp/decision.ts";
-import { handle } from "./dhcp/handle.ts";
-import { advancePoolCursor } from "./dhcp/handle_context.ts";
-import { reclaimExpired } from "./dhcp/reclaim.ts";
-import { decodeDhcp, encodeDhcp } from "./wire/dhcp_message.ts";
-import { broadcastOf, formatIpv4 } from "./wire/ipv4.ts";
-import { MSG_NAMES } from "./wire/option_registry.ts";
-import { LogLimiter } from "./log_limiter.ts";
+import type { ServingScope } from "../dhcp/scope.ts";
+import type { Decision, Destination } from "../dhcp/decision.ts";
+import { handle } from "../dhcp/handle.ts";
+import { advancePoolCursor } from "../dhcp/handle_context.ts";
+import { reclaimExpired } from "../dhcp/reclaim.ts";
+import { decodeDhcp, encodeDhcp } from "../wire/dhcp_message.ts";
+import { broadcastOf, formatIpv4 } from "../wire/ipv4.ts";
+import { MSG_NAMES } from "../wire/option_registry.ts";
+import { LogLimiter } from "../log_limiter.ts";
 
 const RECLAIM_INTERVAL_MS = 10_000;
 /** Packets handled per turn of the event loop before it may run sends and timers. */

@@ -1,10 +1,10 @@
 /**
  * The /status document and the readiness verdict, computed from config and leases. Pure.
  */
-import type { Config, PoolConfig, SubnetConfig } from "./config/config.ts";
-import type { LeaseView } from "./lease/store.ts";
-import { formatCidr } from "./wire/ipv4.ts";
-import { VERSION } from "./version.ts";
+import type { Config, PoolConfig, SubnetConfig } from "../config/config.ts";
+import type { LeaseView } from "../lease/store.ts";
+import { formatCidr } from "../wire/ipv4.ts";
+import { VERSION } from "../version.ts";
 
 /** Addresses a pool can hand out: its ranges minus exclusions (ranges never overlap). */
 export function poolSize(pool: PoolConfig): number {

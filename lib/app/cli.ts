@@ -1,0 +1,134 @@
+/**
+ * The command line of main.ts: each command, the config it loads, and the one-line errors for
+ * what an operator can fix (config, --new-pair, state lock, TLS files, a port in use).
+ */
+import { ConfigError, formatIssues, parseConfig } from "../config/parse_config.ts";
+import type { Config } from "../config/config.ts";
+import { boot, DB_FILE, NewPairRefused, StateLocked } from "./boot.ts";
+import { setupLogging } from "../platform/log.ts";
+import { TlsConfigError } from "../platform/peer_tls.ts";
+import { onTerminate } from "../platform/signals.ts";
+import { VERSION } from "../version.ts";
+import { printLeases } from "./leases_command.ts";
+import { printStatus, requestPartnerDown } from "./status_command.ts";
+import { LISTEN_FAILED_EXIT, ListenFailed } from "../platform/listen_error.ts";
+import { parseCommandLine, type Values } from "./cli_args.ts";
+import { makePairCertificates, writePairCertificates } from "./certs.ts";
+
+const EXAMPLE_URL = new URL("../../tandem.example.toml", import.meta.url);
+
+async function loadConfig(path: string | undefined): Promise<Config> {
+  const source = path ?? "embedded tandem.example.toml";
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path ?? EXAMPLE_URL);
+  } catch (e) {
+    throw new ConfigError(source, [{
+      path: "(file)",
+      problem: `cannot read the config file: ${e instanceof Error ? e.message : String(e)}`,
+      fix: "check the path and that the tandem user may read it",
+    }]);
+  }
+  const r = parseConfig(text, source);
+  if (!r.ok) throw new ConfigError(source, r.errors);
+  if (r.warnings.length > 0) console.error(formatIssues(source, r.warnings));
+  return r.config;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === "help") {
+    console.log(parsed.text);
+    return 0;
+  }
+  if (parsed.kind === "error") {
+    console.error(`${parsed.message}\n\n${parsed.usage}`);
+    return 2;
+  }
+  return await runCommand(parsed.command, parsed.values, parsed.positionals);
+}
+
+async function runCommand(command: string, values: Values, positionals: string[]): Promise<number> {
+  const str = (k: string) => typeof values[k] === "string" ? values[k] as string : undefined;
+  switch (command) {
+    case "run": {
+      const config = await loadConfig(str("config") ?? positionals[0]);
+      const format = Deno.env.get("TANDEM_LOG_FORMAT") === "text" ? "text" : "json";
+      await setupLogging(config.logLevel, format);
+      const running = await boot(config, values["new-pair"] === true ? { newPair: true } : {});
+      onTerminate(() => running.stop());
+      await running.done;
+      await running.stop(); // the same stop the signal started: wait for it to finish
+      return 0;
+    }
+    case "check-config": {
+      const file = str("config") ?? positionals[0];
+      if (file === undefined) {
+        console.error("usage: tandem check-config FILE");
+        return 2;
+      }
+      await loadConfig(file);
+      console.log(`${file}: ok`);
+      return 0;
+    }
+    case "leases": {
+      const db = str("db") ?? `${(await loadConfig(str("config"))).stateDir}/${DB_FILE}`;
+      return printLeases(db, { json: values.json === true, state: str("state") });
+    }
+    case "status": {
+      const url = str("url") ?? httpUrl(await loadConfig(str("config")));
+      return await printStatus(url, values.json === true);
+    }
+    case "partner-down": {
+      const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
+      const url = str("url") ?? httpUrl(config!);
+      return await requestPartnerDown(url, str("token") ?? config?.http.adminToken);
+    }
+    case "certs": {
+      const days = Number(str("days") ?? "3650");
+      if (!Number.isInteger(days) || days < 1) {
+        console.error("tandem certs: --days takes a whole number of days, e.g. --days 3650");
+        return 2;
+      }
+      const out = str("out") ?? "tandem-certs";
+      const certs = await makePairCertificates(
+        [
+          { name: "primary", address: str("primary") ?? "127.0.0.1" },
+          { name: "secondary", address: str("secondary") ?? "127.0.0.1" },
+        ],
+        days,
+        str("relationship") ?? "tandem",
+      );
+      console.log(await writePairCertificates(out, certs));
+      return 0;
+    }
+    default: // version
+      console.log(`tandem ${VERSION} (deno ${Deno.version.deno})`);
+      return 0;
+  }
+}
+
+function httpUrl(config: Config): string {
+  const host = config.http.address === "0.0.0.0" ? "127.0.0.1" : config.http.address;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${config.http.port}`;
+}
+
+/** The whole command line: runs a command and returns its exit code (main.ts exits with it). */
+export async function cliMain(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    if (
+      e instanceof ConfigError || e instanceof NewPairRefused || e instanceof StateLocked ||
+      e instanceof TlsConfigError
+    ) {
+      console.error(e instanceof ConfigError ? e.message : `tandem: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof ListenFailed) {
+      console.error(`tandem: ${e.message}`);
+      return LISTEN_FAILED_EXIT;
+    }
+    throw e;
+  }
+}
