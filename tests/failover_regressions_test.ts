@@ -162,9 +162,11 @@ Deno.test("regression: a failed commit of the partner's update is fatal and send
   const pair = new Pair();
   try {
     await normal(pair);
-    // The secondary's disk starts failing: every commit rejects from now on.
-    const store = pair.b.store as unknown as { commit: () => Promise<void> };
-    store.commit = () => Promise.reject(new Error("EIO: fsync failed"));
+    // The secondary's disk starts failing: every durable write throws from now on.
+    const disk = pair.b.store as unknown as { apply: () => void };
+    disk.apply = () => {
+      throw new Error("EIO: fsync failed");
+    };
     const ip = await pair.dora(1);
     ok(ip !== undefined, "the primary answers its client");
     await pair.advance(1000);

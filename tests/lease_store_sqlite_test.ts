@@ -212,15 +212,25 @@ withDb("a hand-damaged row is skipped and counted, not fatal", (path) => {
   }
 });
 
-Deno.test("SqliteLeaseStore: commit() with asyncFsync is durable and visible after it resolves", async () => {
+Deno.test("SqliteLeaseStore: commit() decides at once and is durable when it resolves (asyncFsync)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tandem-writer-" });
   const path = `${dir}/leases.db`;
   try {
     const s = SqliteLeaseStore.open(path, { asyncFsync: true });
     const ops = Array.from({ length: 50 }, (_, i) => put(lease(`10.0.1.${100 + i}`, `k${i}`)));
     const p = s.commit(ops);
-    equal(s.get(ip("10.0.1.100")), undefined, "not visible before the commit resolves");
+    equal(s.get(ip("10.0.1.100"))?.clientKey, "k0", "the index is the decided state at once");
+    equal(s.pending(ip("10.0.1.100")), true, "not durable yet");
+    const onDisk = () => {
+      const r = SqliteLeaseStore.open(path);
+      const n = r.size();
+      r.close();
+      return n;
+    };
+    equal(onDisk(), 0, "nothing on disk before the group commits");
     await p;
+    equal(s.pending(ip("10.0.1.100")), false);
+    equal(onDisk(), 50, "on disk once the promise resolved");
     equal(s.get(ip("10.0.1.149"))?.clientKey, "k49");
     await s.commit([del("10.0.1.100"), { kind: "meta", key: "m", value: "v" }]);
     // The blocking apply() path interleaves safely with commit().
@@ -240,18 +250,18 @@ Deno.test("SqliteLeaseStore: commit() with asyncFsync is durable and visible aft
   }
 });
 
-Deno.test("SqliteLeaseStore: commit() with asyncFsync fails, and applies nothing, when the WAL cannot be synced", async () => {
+Deno.test("SqliteLeaseStore: commit() with asyncFsync rejects when the WAL cannot be synced, and so does every later one", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tandem-walsync-" });
   const path = `${dir}/leases.db`;
   try {
     const s = SqliteLeaseStore.open(path, { asyncFsync: true });
     await s.commit([put(lease("10.0.3.1", "first"))]);
-    // With the WAL file gone from its path the fsync after COMMIT cannot run: the batch must
-    // not become visible (no reply may leave for it) and the caller must hear of it.
+    // With the WAL file gone from its path the fsync after COMMIT cannot run: the caller must
+    // hear of it (no reply may leave for the batch; the process stops, group_commit.ts), and
+    // nothing decided afterwards may ever resolve as durable.
     await Deno.remove(`${path}-wal`);
     await rejects(() => s.commit([put(lease("10.0.3.2", "second"))]), StoreError);
-    equal(s.get(ip("10.0.3.2")), undefined);
-    equal(s.get(ip("10.0.3.1"))?.clientKey, "first");
+    await rejects(() => s.commit([put(lease("10.0.3.3", "third"))]), StoreError);
     s.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -4,10 +4,9 @@
  */
 import type { Config } from "../config/config.ts";
 import { SqliteLeaseStore } from "../platform/sqlite_store.ts";
-import { PipelineStore, WritePipeline } from "../lease/write_pipeline.ts";
 import { Registry } from "../http/metrics.ts";
 import { httpHandler, type ReadyState } from "../http/routes.ts";
-import { dhcpMetrics, pipelineHooks } from "./dhcp_metrics.ts";
+import { commitHooks, dhcpMetrics } from "./dhcp_metrics.ts";
 import { DhcpServer } from "./server.ts";
 import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
 import { statusDocument } from "./status.ts";
@@ -92,24 +91,21 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const registry = new Registry();
   registerProcessMetrics(registry);
   const metrics = dhcpMetrics(registry, config, store);
-  // Every lease write while serving goes through one pipeline (lib/lease/write_pipeline.ts).
-  // A failed commit or fsync stops this process (pipelineHooks); systemd restarts it.
+  // Every lease write while serving goes through store.commit: decided in the index at once,
+  // durable in group commits behind it (lib/lease/group_commit.ts). A failed commit or fsync
+  // stops this process (commitHooks); systemd restarts it from what is on disk.
   let halt = (): void => {};
   const fatal = (e: unknown) => {
     halt();
     if (opts.onFatal !== undefined) return opts.onFatal(e);
     Deno.exit(STORE_FATAL_EXIT);
   };
-  const pipeline = new WritePipeline(
-    store,
-    pipelineHooks(metrics, log, () => performance.now(), fatal),
-  );
+  store.hooks = commitHooks(metrics, log, () => performance.now(), fatal);
   const fo = config.role === "standalone" ? undefined : config.failover;
   let failover: FailoverParts | undefined;
   if (fo !== undefined) {
     const net = opts.peerNetwork ??
       tcpPeerNetwork(fo.myAddress, fo.myPort, fo.partnerAddress, fo.partnerPort, tlsMaterial);
-    const leases = new PipelineStore(pipeline);
     const records = store.size();
     if (opts.newPair === true && records > 0) {
       store.close();
@@ -123,7 +119,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     failover = composeFailover(
       config,
       fo,
-      leases,
+      store,
       clock,
       net,
       registry,
@@ -135,7 +131,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const abandon = async (e: unknown, transport?: DatagramTransport): Promise<never> => {
     failover?.peer.stop();
     transport?.close();
-    await pipeline.drain().catch(() => {}); // the failover record written at construction
+    await store.drain().catch(() => {}); // the failover record written at construction
     store.close();
     unlock();
     throw e;
@@ -153,7 +149,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   }
   const server = new DhcpServer({
     config,
-    pipeline,
+    store,
     clock,
     transport,
     log,
@@ -223,7 +219,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
         stopping = true;
         await server.stop();
         failover?.peer.stop();
-        await pipeline.drain(); // the failover's last writes (recorded BNDACKs)
+        await store.drain(); // the failover's last writes (recorded BNDACKs)
         await done.catch(() => {});
         await http.shutdown();
         store.close();

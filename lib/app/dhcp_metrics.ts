@@ -1,7 +1,7 @@
 /**
  * The DHCP server's metrics, named once. Event ids in logs match the label values here.
  */
-import type { PipelineHooks } from "../lease/write_pipeline.ts";
+import type { CommitHooks } from "../lease/group_commit.ts";
 import type { EventLog } from "../event_log.ts";
 import type { Registry } from "../http/metrics.ts";
 import type { LeaseView } from "../lease/store.ts";
@@ -71,18 +71,19 @@ export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
 export type DhcpMetrics = ReturnType<typeof dhcpMetrics>;
 
 /**
- * The write pipeline's hooks: commit latency, packets per transaction, and failure. A failed
+ * The group commit's hooks (lib/lease/group_commit.ts): commit latency, packets per
+ * transaction, and failure. A failed
  * COMMIT or fsync is fatal: after a failed fsync the kernel may have dropped the dirty pages
  * (PostgreSQL's 2018 "fsyncgate"), so the in-memory index may be ahead of the disk. Nothing of
  * the failed group was sent (its ACKs and BNDACKs wait for it); `fatal` stops the process, and
  * the service manager restarts it from what is on disk.
  */
-export function pipelineHooks(
+export function commitHooks(
   metrics: DhcpMetrics,
   log: EventLog,
   nowMs: () => number,
   fatal: (e: unknown) => void,
-): PipelineHooks {
+): CommitHooks {
   let failedOnce = false;
   return {
     nowMs,

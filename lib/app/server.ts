@@ -1,14 +1,13 @@
 /**
- * The DHCP runtime loop: receive -> decode -> handle -> persist (group commit through the
- * WritePipeline) -> send -> tell failover. ARCHITECTURE.md invariant 2: a DHCPACK leaves only
- * after the transaction holding its lease has committed; if the commit fails, no reply that
+ * The DHCP runtime loop: receive -> decode -> handle -> decide in the store's index -> persist
+ * (its group commit) -> send -> tell failover. ARCHITECTURE.md invariant 2: a DHCPACK leaves
+ * only after the transaction holding its lease has committed; if the commit fails, no reply that
  * waited for it is sent (the clients retry).
  */
 import type { Config } from "../config/config.ts";
-import type { LeaseView } from "../lease/store.ts";
+import type { LeaseStore, LeaseView } from "../lease/store.ts";
 import type { Lease } from "../lease/lease.ts";
 import { isDurable, type LeaseOp } from "../lease/ops.ts";
-import type { WritePipeline } from "../lease/write_pipeline.ts";
 import type { Clock } from "../clock.ts";
 import type { Datagram, DatagramTransport } from "../platform/udp.ts";
 import type { EventLog } from "../event_log.ts";
@@ -35,7 +34,8 @@ const MAX_QUEUE = 8192;
 export interface ServerDeps {
   readonly config: Config;
   /** Where lease changes go (shared with failover, so all writers see each other). */
-  readonly pipeline: WritePipeline;
+  /** Decides in its index at once, durable in group commits behind it (group_commit.ts). */
+  readonly store: LeaseStore;
   readonly clock: Clock;
   readonly transport: DatagramTransport;
   readonly log: EventLog;
@@ -96,7 +96,7 @@ export class DhcpServer {
     this.#reclaimTimer?.cancel();
     this.#d.transport.close();
     this.#queue = [];
-    await this.#d.pipeline.drain();
+    await this.#d.store.drain?.();
   }
 
   /**
@@ -115,13 +115,13 @@ export class DhcpServer {
   /** Applies ops outside the packet path (the expiry sweep), told to failover like packets. */
   async applyOps(raw: readonly LeaseOp[]): Promise<void> {
     if (raw.length === 0) return;
-    const { pipeline } = this.#d;
+    const { store } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
-    const ops = this.#d.prepareOps?.(raw, pipeline.view, this.#d.scope(), nowSec) ?? raw;
-    const done = pipeline.add(ops);
-    pipeline.kick();
+    const ops = this.#d.prepareOps?.(raw, store, this.#d.scope(), nowSec) ?? raw;
+    const done = store.commit(ops);
+    const changed = this.#decided(ops);
     await done;
-    this.#notify(ops);
+    this.#notify(changed);
   }
 
   #enqueue(d: Datagram): void {
@@ -145,13 +145,13 @@ export class DhcpServer {
     if (this.#stopped) return;
     const batch = this.#queue.length <= MAX_BATCH ? this.#queue : this.#queue.slice(0, MAX_BATCH);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH);
-    const { config, metrics, pipeline } = this.#d;
+    const { config, metrics, store } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
     const scope = this.#d.scope();
-    const view = pipeline.view;
+    const view: LeaseView = store;
     const early: Pending[] = [];
     const late: Pending[] = [];
-    const ops: LeaseOp[] = [];
+    const changed: Lease[] = [];
     let done: Promise<void> | undefined;
     for (const d of batch) {
       const decoded = decodeDhcp(d.data);
@@ -182,7 +182,7 @@ export class DhcpServer {
       }
       const decided = this.#d.prepareOps?.(decision.ops, view, scope, nowSec) ?? decision.ops;
       try {
-        done = pipeline.add(decided, 1);
+        done = store.commit(decided, 1);
       } catch (e) {
         // A decision that breaks the binding-status rules is a bug: nothing of it is stored
         // and its reply is not sent (the client retries), the server keeps serving.
@@ -190,11 +190,8 @@ export class DhcpServer {
         this.#logLimiter.warn("lease.illegal_move", { xid: packet.xid, error: String(e) });
         continue;
       }
-      let durable = false;
-      for (const op of decided) {
-        ops.push(op);
-        if (isDurable(op)) durable = true;
-      }
+      const durable = decided.some(isDurable);
+      for (const l of this.#decided(decided)) changed.push(l);
       if (decision.kind === "reply") {
         const bytes = encodeDhcp(decision.reply, {
           maxMessageSize: decision.maxMessageSize,
@@ -210,11 +207,10 @@ export class DhcpServer {
     }
     this.#pace(early);
     if (done !== undefined) {
-      pipeline.kick();
       done.then(() => {
         this.#pace(late);
-        this.#notify(ops);
-      }, () => {/* counted and logged by the pipeline's owner; the clients retry */});
+        this.#notify(changed);
+      }, () => {/* counted and logged by the store's owner (fatal); the clients retry */});
     }
     if (this.#queue.length > 0 && !this.#drainScheduled) {
       // More than MAX_BATCH were waiting: let the event loop breathe (sends, timers) first.
@@ -261,16 +257,20 @@ export class DhcpServer {
     }
   }
 
-  #notify(ops: readonly LeaseOp[]): void {
-    if (this.#d.onCommitted === undefined) return;
-    const changed: Lease[] = [];
+  /** The records ops just put, as decided (with their seq), for failover once durable. */
+  #decided(ops: readonly LeaseOp[]): Lease[] {
+    if (this.#d.onCommitted === undefined) return [];
+    const out: Lease[] = [];
     for (const op of ops) {
-      if (op.kind === "put") {
-        const l = this.#d.pipeline.store.get(op.lease.ip);
-        if (l !== undefined) changed.push(l);
-      }
+      if (op.kind !== "put") continue;
+      const l = this.#d.store.get(op.lease.ip);
+      if (l !== undefined) out.push(l);
     }
-    if (changed.length > 0) this.#d.onCommitted(changed);
+    return out;
+  }
+
+  #notify(changed: readonly Lease[]): void {
+    if (changed.length > 0) this.#d.onCommitted?.(changed);
   }
 
   async #sendAll(out: readonly Pending[]): Promise<void> {
@@ -319,9 +319,8 @@ export class DhcpServer {
       if (this.#stopped) return;
       const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
       try {
-        // Read through the open group's view: a lease renewed but not yet committed is not
-        // expired.
-        const ops = reclaimExpired(this.#d.pipeline.view, nowSec, 1000);
+        // The index is the decided state: a lease renewed but not yet durable is not expired.
+        const ops = reclaimExpired(this.#d.store, nowSec, 1000);
         if (ops.length > 0) {
           this.applyOps(ops).then(
             () => this.#d.log.info("dhcp.reclaim", { leases: ops.length }),

@@ -4,12 +4,11 @@
  * transaction runs, and what a failed commit does to the packets decided on top of it.
  */
 import { GatedStore } from "../../tests/helpers/gated_store.ts";
-import { deepEqual, equal, ok } from "node:assert/strict";
+import { deepEqual, equal } from "node:assert/strict";
 import { parseConfig } from "../config/parse_config.ts";
 import { DhcpServer } from "./server.ts";
-import { WritePipeline } from "../lease/write_pipeline.ts";
 import { Registry } from "../http/metrics.ts";
-import { dhcpMetrics, pipelineHooks } from "./dhcp_metrics.ts";
+import { commitHooks, dhcpMetrics } from "./dhcp_metrics.ts";
 import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
 import { ManualClock } from "../clock.ts";
 import { MemoryLog } from "../event_log.ts";
@@ -66,16 +65,13 @@ function setup() {
   const metrics = dhcpMetrics(registry, config, store);
   const log = new MemoryLog();
   const fatal: unknown[] = [];
-  const pipeline = new WritePipeline(
-    store,
-    pipelineHooks(metrics, log, () => 0, (e) => {
-      fatal.push(e);
-      server.halt();
-    }),
-  );
+  store.hooks = commitHooks(metrics, log, () => 0, (e) => {
+    fatal.push(e);
+    server.halt();
+  });
   const server: DhcpServer = new DhcpServer({
     config,
-    pipeline,
+    store,
     clock: new ManualClock(),
     transport: sock,
     log: new MemoryLog(),
@@ -109,14 +105,13 @@ Deno.test("server: an OFFER leaves at once, its ACK only after the commit resolv
   sock.inject(requestFor(1, sock.sent[0]!.data));
   await tick();
   equal(sock.sent.length, 1, "no ACK while its transaction is open");
-  ok(store.gates.length >= 1);
-  for (let i = 0; i < store.gates.length; i++) {
-    store.gates[i]!.open(); // the hold, then the lease
-    await tick();
-  }
-  equal(store.gates.length, 2);
+  equal(store.gates.length, 1, "the lease's transaction (holds are memory-only: none for them)");
+  equal(store.size(), 1, "decided in the index at once");
+  equal(store.durable.size(), 0, "not yet on disk");
+  store.gates[0]!.open();
+  await tick();
   deepEqual(sock.types(), [`${MSG.OFFER}`, `${MSG.ACK}`]);
-  equal(store.size(), 1, "the ACKed lease is in the store");
+  equal(store.durable.size(), 1, "the ACKed lease is on disk");
   await server.stop();
 });
 
@@ -126,30 +121,28 @@ Deno.test("server: packets handled during a commit form the next group, one comm
   await tick();
   const offers = sock.sent.slice();
   equal(offers.length, 3);
-  equal(store.gates.length, 1, "three DISCOVERs handled together, one group");
-  store.gates[0]!.open();
-  await tick();
+  equal(store.gates.length, 0, "offers are memory-only holds: no transaction");
   sock.inject(requestFor(0, offers[0]!.data));
   await tick();
-  equal(store.gates.length, 2, "the first REQUEST's transaction runs");
+  equal(store.gates.length, 1, "the first REQUEST's transaction runs");
   // While it runs, two more REQUESTs arrive.
   sock.inject(requestFor(1, offers[1]!.data));
   await tick();
   sock.inject(requestFor(2, offers[2]!.data));
   await tick();
-  equal(store.gates.length, 2, "nothing starts while a transaction runs");
-  store.gates[1]!.open();
+  equal(store.gates.length, 1, "nothing starts while a transaction runs");
+  store.gates[0]!.open();
   await tick();
-  equal(store.gates.length, 3, "the two waiting REQUESTs share one transaction");
-  equal(store.gates[2]!.ops.filter((o) => o.kind === "put").length, 2);
-  store.gates[2]!.open();
+  equal(store.gates.length, 2, "the two waiting REQUESTs share one transaction");
+  equal(store.gates[1]!.ops.filter((o) => o.kind === "put").length, 2);
+  store.gates[1]!.open();
   await tick();
   const acked = sock.sent.slice(3).map((d) => decodeDhcp(d.data));
   equal(acked.length, 3);
   const ips = acked.map((p) => (p.ok ? formatIpv4(p.packet.yiaddr) : "?"));
   equal(new Set(ips).size, 3, `three clients, three addresses: ${ips}`);
-  equal(metrics.batchSize.count, 3);
-  equal(metrics.batchSize.sum, 6, "3 DISCOVERs + 1 REQUEST + 2 REQUESTs");
+  equal(metrics.batchSize.count, 2);
+  equal(metrics.batchSize.sum, 3, "1 REQUEST, then 2 REQUESTs");
   await server.stop();
 });
 
@@ -158,24 +151,22 @@ Deno.test("server: a failed commit is fatal: no ACK of it or after it, store.fat
   sock.inject(discover(1));
   sock.inject(discover(2));
   await tick();
-  store.gates[0]!.open(); // the holds
-  await tick();
   const [o1, o2] = sock.sent.slice();
   sock.inject(requestFor(1, o1!.data));
   await tick();
   sock.inject(requestFor(2, o2!.data));
   await tick();
-  store.gates[1]!.fail();
+  store.gates[0]!.fail();
   await tick();
   equal(sock.sent.length, 2, "neither REQUEST was answered");
-  equal(store.size(), 0, "nothing was stored");
+  equal(store.durable.size(), 0, "nothing reached the disk");
   equal(metrics.commitFailures.get(), 1);
   equal(fatal.length, 1, "the fatal callback ran once");
   equal(log.events.filter((e) => e.event === "store.fatal").length, 1);
   // Halted: a retransmission is not even read (the process is exiting; systemd restarts it).
   sock.inject(requestFor(1, o1!.data));
   await tick();
-  equal(store.gates.length, 2, "nothing more was decided");
+  equal(store.gates.length, 1, "nothing more was decided");
   equal(sock.sent.length, 2, "nothing more was sent");
   await server.stop();
 });

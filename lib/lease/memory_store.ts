@@ -1,6 +1,6 @@
 /**
  * MemoryLeaseStore: the reference LeaseStore, and the in-memory index behind SqliteLeaseStore
- * (which hydrates it at boot and applies each batch to it only after COMMIT). Nothing here is
+ * (which hydrates it at boot and applies each decided batch to it at once, group_commit.ts). Nothing here is
  * durable; holds are memory-only in every store (ops.ts: a restart forgets offers), and a put
  * or delete leaves a hold alone (the caller unholds).
  *
@@ -16,7 +16,7 @@ import type { Ipv4 } from "../wire/ipv4.ts";
 import { BINDING_STATES, type BindingState, type Lease } from "./lease.ts";
 import { LeaseTable } from "./lease_table.ts";
 import type { LeaseOp } from "./ops.ts";
-import { type Hold, type LeaseStore, StoreError } from "./store.ts";
+import { checkMoves, type Hold, type LeaseStore, StoreError } from "./store.ts";
 
 type StateCounts = Record<BindingState, number>;
 
@@ -198,12 +198,19 @@ export class MemoryLeaseStore implements LeaseStore {
     return c === undefined ? zeroCounts() : { ...c };
   }
 
+  /** Every metadata entry (a copy of this store is hydrated from it). */
+  metaEntries(): [string, string][] {
+    return [...this.#meta];
+  }
+
   /** The seq of the latest put or delete (0 when none). */
   lastSeq(): number {
     return this.#seq;
   }
 
-  commit(ops: readonly LeaseOp[]): Promise<void> {
+  /** Nothing here is durable: deciding is all there is (the reference store, and tests). */
+  commit(ops: readonly LeaseOp[], _weight = 0): Promise<void> {
+    checkMoves(ops, this);
     this.apply(ops);
     return Promise.resolve();
   }

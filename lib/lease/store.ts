@@ -1,10 +1,12 @@
 /**
  * The narrow storage seam. LeaseView is synchronous and read-only so that the DHCP core stays
- * synchronous; LeaseStore.apply commits a batch of ops as one durable transaction.
+ * synchronous. LeaseStore.commit is how every change is made while serving: decided in the
+ * in-memory index at once, durable in a group commit behind it (group_commit.ts).
  */
-import type { Ipv4 } from "../wire/ipv4.ts";
+import { formatIpv4, type Ipv4 } from "../wire/ipv4.ts";
 import type { BindingState, Lease } from "./lease.ts";
 import type { LeaseOp } from "./ops.ts";
+import { illegalMove } from "./transitions.ts";
 
 export interface Hold {
   readonly ip: Ipv4;
@@ -49,20 +51,23 @@ export interface LeaseView {
 
 export interface LeaseStore extends LeaseView {
   /**
-   * Applies ops in order as ONE transaction; returns only after it is durable (fsync). Throws
-   * StoreError on I/O failure, in which case nothing of the batch is applied.
+   * Applies ops in order as ONE durable transaction before returning (boot, import, tests);
+   * throws StoreError on I/O failure, and then nothing of the batch is applied. Not while
+   * commits are pending (it would number its changes among theirs).
    */
   apply(ops: readonly LeaseOp[]): void;
   /**
-   * The same contract as apply(), but the durable write may happen off the event loop (the
-   * runtime's per-packet path uses it so receiving goes on during the fsync).
+   * Decides ops: every reader sees them when this returns, and the promise resolves once they
+   * are durable (their group's transaction and fsync). A put that breaks the binding-status
+   * rules (draft-12 §5.11, §7.1.3) throws IllegalMoveError and nothing of the call is applied.
+   * weight is counted into the group's metrics (the DHCP loop: packets). A failed transaction
+   * rejects, and is fatal (group_commit.ts).
    */
-  commit(ops: readonly LeaseOp[]): Promise<void>;
-  /**
-   * True when a change to ip is decided but not yet committed (only stores that front a write
-   * pipeline know; the plain stores have nothing pending).
-   */
+  commit(ops: readonly LeaseOp[], weight?: number): Promise<void>;
+  /** True when a change to ip is decided but not yet durable. */
   pending?(ip: Ipv4): boolean;
+  /** Waits until every change decided so far is durable (or failed). */
+  drain?(): Promise<void>;
   /** Records with seq greater than afterSeq, in seq order (failover UPDREQ / backlog). */
   changedSince(afterSeq: number): readonly Lease[];
   close(): void;
@@ -70,4 +75,23 @@ export interface LeaseStore extends LeaseView {
 
 export class StoreError extends Error {
   override name = "StoreError";
+}
+
+/** Thrown by LeaseStore.commit for a put that breaks Figure 5.11-1 / 7.1.3-1: a bug. */
+export class IllegalMoveError extends StoreError {}
+
+/**
+ * Every put that reaches a store while serving is a legal binding-status move (draft-12 §5.11,
+ * §7.1.3), checked against the decided state; throws before anything of the call is applied.
+ */
+export function checkMoves(ops: readonly LeaseOp[], view: LeaseView): void {
+  let earlier: Map<Ipv4, BindingState> | undefined;
+  for (const op of ops) {
+    if (op.kind !== "put") continue;
+    const ip = op.lease.ip;
+    const held = earlier?.get(ip) ?? view.stateOf(ip);
+    const why = illegalMove(held, op.lease.state, op.by ?? "this-server");
+    if (why !== undefined) throw new IllegalMoveError(`lease ${formatIpv4(ip)}: ${why}`);
+    (earlier ??= new Map()).set(ip, op.lease.state);
+  }
 }

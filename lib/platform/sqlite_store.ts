@@ -11,7 +11,8 @@ import type { Ipv4 } from "../wire/ipv4.ts";
 import { BINDING_STATES, type BindingState, type Lease } from "../lease/lease.ts";
 import { MemoryLeaseStore, validateOps } from "../lease/memory_store.ts";
 import { isDurable, type LeaseOp } from "../lease/ops.ts";
-import { type Hold, type LeaseStore, StoreError } from "../lease/store.ts";
+import { checkMoves, type Hold, type LeaseStore, StoreError } from "../lease/store.ts";
+import { type CommitHooks, GroupCommit } from "../lease/group_commit.ts";
 import { WalSync } from "./sqlite_wal_sync.ts";
 import { COLUMNS, prepareWriter, writeBatch, type WriterStatements } from "./sqlite_writer.ts";
 export { COLUMNS };
@@ -65,7 +66,7 @@ export class SqliteLeaseStore implements LeaseStore {
   readonly #db: DatabaseSync;
   readonly #index: MemoryLeaseStore;
   readonly #stmts: WriterStatements;
-  #reservedSeq = 0;
+  readonly #groups = new GroupCommit((ops, firstSeq) => this.#writeGroup(ops, firstSeq));
   #wal: WalSync | undefined;
   /** Result of PRAGMA quick_check at open ("ok" when healthy), for the health endpoint. */
   readonly quickCheck: string;
@@ -143,12 +144,48 @@ export class SqliteLeaseStore implements LeaseStore {
 
   apply(ops: readonly LeaseOp[]): void {
     validateOps(ops);
+    if (!this.#groups.idle) {
+      throw new StoreError("apply() while commits are pending: write through commit()");
+    }
     // Holds are memory-only (ops.ts): a batch of offers costs no transaction and no fsync.
     if (ops.some(isDurable)) {
-      this.#commitNow(ops);
+      this.#write(ops, this.#index.lastSeq());
+      try {
+        this.#wal?.syncNow();
+      } catch (e) {
+        throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });
+      }
     }
     // Only now, after COMMIT returned, may readers (and so replies) see the batch.
     this.#index.apply(ops);
+  }
+
+  /**
+   * Kea memfile's shape: the index takes the ops at once (the next decision sees them), the
+   * durable ops join the group commit (group_commit.ts), and the promise resolves after their
+   * transaction and the WAL's fdatasync (off the event loop with asyncFsync).
+   */
+  commit(ops: readonly LeaseOp[], weight = 0): Promise<void> {
+    validateOps(ops);
+    checkMoves(ops, this.#index);
+    const firstSeq = this.#index.lastSeq();
+    this.#index.apply(ops);
+    const durable = ops.filter(isDurable);
+    if (durable.length === 0) return Promise.resolve();
+    return this.#groups.add(durable, firstSeq, weight);
+  }
+
+  pending(ip: Ipv4): boolean {
+    return this.#groups.pending(ip);
+  }
+
+  drain(): Promise<void> {
+    return this.#groups.drain();
+  }
+
+  /** Commit latency, group sizes and failure (app/dhcp_metrics.ts commitHooks). */
+  set hooks(h: CommitHooks) {
+    this.#groups.hooks = h;
   }
 
   close(): void {
@@ -157,48 +194,24 @@ export class SqliteLeaseStore implements LeaseStore {
     if (this.#db.isOpen) this.#db.close();
   }
 
-  /**
-   * Writes a batch in one transaction, then waits for the WAL's fdatasync off the event loop
-   * (asyncFsync), so packets keep being received and decided during the fsync; the index (and
-   * so every reply) sees the batch only after the sync returned. Without asyncFsync, apply().
-   */
-  async commit(ops: readonly LeaseOp[]): Promise<void> {
+  /** One group: its transaction, then (asyncFsync) the WAL's fdatasync off the event loop. */
+  async #writeGroup(ops: readonly LeaseOp[], firstSeq: number): Promise<void> {
+    this.#write(ops, firstSeq);
     const wal = this.#wal;
-    if (wal === undefined) return this.apply(ops);
-    validateOps(ops);
-    if (ops.some(isDurable)) {
-      this.#commit(ops);
-      await wal.sync().catch((e) => {
-        throw new StoreError(`lease transaction not durable: WAL fsync failed`, { cause: e });
-      });
-    }
-    this.#index.apply(ops);
-  }
-
-  /** The first seq of the batch; seqs are handed out once whichever path writes. */
-  #reserveSeqs(ops: readonly LeaseOp[]): number {
-    const first = Math.max(this.#reservedSeq, this.#index.lastSeq());
-    this.#reservedSeq = first + ops.filter((o) => o.kind === "put" || o.kind === "delete").length;
-    return first;
+    if (wal === undefined) return;
+    await wal.sync().catch((e) => {
+      throw new StoreError(`lease transaction not durable: WAL fsync failed`, { cause: e });
+    });
   }
 
   /**
-   * One transaction per batch: with WAL + synchronous=FULL the COMMIT fsyncs the WAL once for
-   * the whole batch, the group commit of reliability.md §4.6 (dhcpd's delayed-ack pattern).
+   * One transaction per group: with WAL + synchronous=FULL the COMMIT fsyncs the WAL once for
+   * the whole group, the group commit of reliability.md §4.6 (dhcpd's delayed-ack pattern).
+   * Each put and delete takes the next seq after firstSeq, the numbers the index gave them.
    */
-  #commit(ops: readonly LeaseOp[]): void {
+  #write(ops: readonly LeaseOp[], firstSeq: number): void {
     try {
-      writeBatch(this.#db, this.#stmts, ops, this.#reserveSeqs(ops));
-    } catch (e) {
-      throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });
-    }
-  }
-
-  /** apply()'s durable write: the transaction, and with asyncFsync the WAL sync, blocking. */
-  #commitNow(ops: readonly LeaseOp[]): void {
-    this.#commit(ops);
-    try {
-      this.#wal?.syncNow();
+      writeBatch(this.#db, this.#stmts, ops, firstSeq);
     } catch (e) {
       throw new StoreError(`lease transaction failed (${ops.length} ops)`, { cause: e });
     }

@@ -1,19 +1,34 @@
-/** A memory lease store whose commit() waits until the test opens (or fails) its gate. */
+/**
+ * A store whose durable writes wait until the test opens (or fails) each transaction's gate:
+ * decided in its index at once (DecidedStore), durable in `durable` only when a gate opens.
+ */
 import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
 import type { LeaseOp } from "../../lib/lease/ops.ts";
+import { DecidedStore } from "./decided_store.ts";
 
-export class GatedStore extends MemoryLeaseStore {
-  readonly gates: { ops: readonly LeaseOp[]; open(): void; fail(): void }[] = [];
-  override commit(ops: readonly LeaseOp[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.gates.push({
-        ops,
-        open: () => {
-          this.apply(ops);
-          resolve();
-        },
-        fail: () => reject(new Error("I/O error")),
-      });
-    });
+type Gate = { ops: readonly LeaseOp[]; open(): void; fail(): void };
+
+export class GatedStore extends DecidedStore {
+  readonly gates: Gate[];
+  /** What the gates let through: the "disk". */
+  readonly durable: MemoryLeaseStore;
+
+  constructor() {
+    const gates: Gate[] = [];
+    const durable = new MemoryLeaseStore();
+    super((ops) =>
+      new Promise((resolve, reject) => {
+        gates.push({
+          ops,
+          open: () => {
+            durable.apply(ops);
+            resolve();
+          },
+          fail: () => reject(new Error("I/O error")),
+        });
+      })
+    );
+    this.gates = gates;
+    this.durable = durable;
   }
 }

@@ -13,8 +13,8 @@ import type { Lease } from "../../lib/lease/lease.ts";
 import type { LeaseStore } from "../../lib/lease/store.ts";
 import type { LeaseOp } from "../../lib/lease/ops.ts";
 import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
-import { PipelineStore, WritePipeline } from "../../lib/lease/write_pipeline.ts";
-import { dhcpMetrics, pipelineHooks } from "../../lib/app/dhcp_metrics.ts";
+import { DecidedStore } from "./decided_store.ts";
+import { commitHooks, dhcpMetrics } from "../../lib/app/dhcp_metrics.ts";
 import { DhcpServer } from "../../lib/app/server.ts";
 import { ManualClock } from "../../lib/clock.ts";
 import { composeFailover, type FailoverParts } from "../../lib/app/failover_boot.ts";
@@ -108,7 +108,8 @@ export class Box {
   readonly parts: FailoverParts;
   readonly log = new MemoryLog();
   readonly registry = new Registry();
-  readonly pipeline: WritePipeline;
+  /** The decided state: this box's index, durable into `store` by group commit. */
+  readonly decided: DecidedStore;
   readonly server: DhcpServer;
   readonly transport = new MemoryDhcpTransport();
   alive = true;
@@ -125,15 +126,23 @@ export class Box {
   ) {
     this.clock = new ManualClock(nowMs);
     const metrics = dhcpMetrics(this.registry, config, store);
-    this.pipeline = new WritePipeline(
-      store,
-      pipelineHooks(metrics, this.log, () => this.clock.monoMs(), () => this.kill()),
+    // The index is rebuilt from the "disk" at every start: what a group had not written when
+    // the box died is gone, as after a real crash.
+    this.decided = new DecidedStore(async (ops) => {
+      await Promise.resolve();
+      store.apply(ops);
+    }).hydrateFrom(store as MemoryLeaseStore);
+    this.decided.hooks = commitHooks(
+      metrics,
+      this.log,
+      () => this.clock.monoMs(),
+      () => this.kill(),
     );
     const fo = config.failover!;
     this.parts = composeFailover(
       config,
       fo,
-      new PipelineStore(this.pipeline),
+      this.decided,
       this.clock,
       net.network(name),
       this.registry,
@@ -142,7 +151,7 @@ export class Box {
     );
     this.server = new DhcpServer({
       config,
-      pipeline: this.pipeline,
+      store: this.decided,
       clock: this.clock,
       transport: this.transport,
       log: this.log,
