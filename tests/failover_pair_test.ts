@@ -297,3 +297,37 @@ Deno.test("pair: a real primary's STATE PARTNER-DOWN after a partition -> second
     pair.stop();
   }
 });
+
+Deno.test("pair: planned stop of the primary (SIGTERM, §9.14): SHUTDOWN first, the secondary takes over at once; restart comes back through RECOVER to NORMAL", async () => {
+  const pair = await normalPair();
+  try {
+    for (let c = 1; c <= 5; c++) await pair.dora(c);
+    await pair.advance(300);
+    let result: string | undefined;
+    void pair.a.parts.peer.handover(3000).then((r) => (result = r));
+    // The partner hears of it at once, not after its receive timer (800 ms here).
+    const t = await pair.until(() => pair.b.state === "partner-down", 2000, 10);
+    ok(t >= 0 && t < 200, `PARTNER-DOWN ${t} ms after the handover began`);
+    await pair.until(() => result !== undefined, 4000, 10);
+    ok(/shutdown .*acknowledged.*serves alone/.test(result ?? ""), result);
+    equal(pair.a.state, "shutdown");
+    // §9.14.2: the primary will restart in RECOVER (its partner went PARTNER-DOWN).
+    equal(pair.a.parts.peer.snapshot.previousState, "recover");
+    pair.kill("a"); // the process exits
+    // The secondary serves a new client at once, from its own reserve.
+    const ip = await pair.dora(100, 0, "b");
+    ok(ip !== undefined, "the secondary served a new client");
+    // The primary comes back: RECOVER, then NORMAL with the secondary's leases.
+    pair.restart("a", pair.a.store);
+    const back = await pair.until(
+      () => pair.a.state === "normal" && pair.b.state === "normal",
+      180_000,
+      500,
+    );
+    ok(back >= 0, `a=${pair.a.state} b=${pair.b.state}`);
+    ok(pair.a.store.get(parseIpv4(ip!)!) !== undefined, "the primary learned the new lease");
+    equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
+  } finally {
+    pair.stop();
+  }
+});

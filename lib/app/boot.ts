@@ -218,7 +218,11 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
       stopped ??= (async () => {
         stopping = true;
         await server.stop();
-        failover?.peer.stop();
+        if (failover !== undefined) {
+          // §9.14: tell the partner before going, so it takes over at once.
+          log.info("failover.handover", { result: await failover.peer.handover() });
+          failover.peer.stop();
+        }
         await store.drain(); // the failover's last writes (recorded BNDACKs)
         await done.catch(() => {});
         await http.shutdown();

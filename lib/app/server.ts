@@ -65,6 +65,10 @@ export class DhcpServer {
   #queue: Datagram[] = [];
   #drainScheduled = false;
   #stopped = false;
+  /** Storage failed: nothing more is sent (halt). */
+  #halted = false;
+  /** The last batch of replies handed to the socket. */
+  #sending: Promise<void> = Promise.resolve();
   #reclaimTimer: { cancel(): void } | undefined;
   /** Next-fit scan positions per subnet (HandleContext.poolCursor). */
   readonly #poolCursor = new Map<number, number>();
@@ -90,13 +94,20 @@ export class DhcpServer {
     await this.#d.transport.run((d) => this.#enqueue(d));
   }
 
-  /** Stops receiving, finishes what was handled (its commits and replies), then returns. */
+  /**
+   * Stops taking packets, finishes what was handled (its commits, then its replies: an ACK
+   * decided before SIGTERM still leaves once its lease is on disk), then closes the socket.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#reclaimTimer?.cancel();
-    this.#d.transport.close();
     this.#queue = [];
     await this.#d.store.drain?.();
+    // The replies that waited for those commits were paced by now (microtasks): send the rest.
+    await new Promise((r) => setTimeout(r, 0));
+    this.#paceBurst();
+    await this.#sending;
+    this.#d.transport.close();
   }
 
   /**
@@ -105,6 +116,7 @@ export class DhcpServer {
    */
   halt(): void {
     this.#stopped = true;
+    this.#halted = true;
     this.#reclaimTimer?.cancel();
     this.#d.transport.close();
     this.#queue = [];
@@ -134,7 +146,7 @@ export class DhcpServer {
     if (!this.#drainScheduled) {
       this.#drainScheduled = true;
       // After the datagrams of this receive are all queued; no timer, no window: batches form
-      // by themselves while a transaction is on the writer (WritePipeline).
+      // by themselves while a transaction is on the writer (group_commit.ts).
       queueMicrotask(() => this.#drain());
     }
   }
@@ -243,10 +255,15 @@ export class DhcpServer {
   #paceBurst(): void {
     const now = performance.now();
     const earned = Math.floor((now - this.#pacedAtMs) / REPLY_GAP_MS) * REPLY_BURST;
-    const end = this.#stopped
+    // Halted: nothing more leaves. Stopping: everything left leaves now (the socket closes next).
+    const end = this.#halted
       ? this.#pacedHead
+      : this.#stopped
+      ? this.#paced.length
       : Math.min(this.#pacedHead + Math.max(REPLY_BURST, earned), this.#paced.length);
-    if (end > this.#pacedHead) void this.#sendAll(this.#paced.slice(this.#pacedHead, end));
+    if (end > this.#pacedHead) {
+      this.#sending = this.#sendAll(this.#paced.slice(this.#pacedHead, end)).catch(() => {});
+    }
     this.#pacedHead = end;
     this.#pacedAtMs = now;
     if (!this.#stopped && end < this.#paced.length) {

@@ -170,3 +170,18 @@ Deno.test("server: a failed commit is fatal: no ACK of it or after it, store.fat
   equal(sock.sent.length, 2, "nothing more was sent");
   await server.stop();
 });
+
+Deno.test("server: stop() (SIGTERM) still sends the ACKs decided before it, once on disk", async () => {
+  const { store, sock, server } = setup();
+  sock.inject(discover(1));
+  await tick();
+  sock.inject(requestFor(1, sock.sent[0]!.data));
+  await tick();
+  const stopped = server.stop();
+  sock.inject(discover(2)); // after stop: not taken
+  await tick();
+  equal(sock.sent.length, 1, "no ACK before its commit");
+  store.gates[0]!.open();
+  await stopped;
+  deepEqual(sock.types(), [`${MSG.OFFER}`, `${MSG.ACK}`], "the ACK left before the socket closed");
+});

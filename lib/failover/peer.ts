@@ -252,6 +252,49 @@ export class FailoverPeer {
     return { ok: false, message: `partner-down is not allowed from state ${before}` };
   }
 
+  /**
+   * A planned stop (SIGTERM), draft §9.14: the binding updates still owed go first (up to half
+   * of waitMs), then SHUTDOWN is entered, stored (with the previous state and the last time
+   * operational) and announced. A partner in communication moves to PARTNER-DOWN at once
+   * (§9.8.4, §9.9.3) and takes over without waiting out its receive timer; this box waits up to
+   * the rest of waitMs for its STATE saying so (§9.14.2 "SHOULD wait for a few seconds"), and
+   * then restarts in RECOVER (§9.14.2). Returns what happened, in words, for the log.
+   */
+  async handover(waitMs = 3000): Promise<string> {
+    const clock = this.#d.clock;
+    const start = clock.monoMs();
+    const until = (cond: () => boolean, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const end = clock.monoMs() + ms;
+        const check = () => {
+          if (cond()) return resolve(true);
+          if (this.#stopped || clock.monoMs() >= end) return resolve(cond());
+          clock.after(10, check);
+        };
+        check();
+      });
+    const before = this.#snap.state;
+    if (before === "startup" || before === "shutdown") {
+      return `stopping in ${before}: nothing to hand over`;
+    }
+    const connected = this.#conn.handshaken;
+    const flushed = !connected ||
+      await until(() => this.#sync.waiting === 0 && this.#sync.inFlight === 0, waitMs / 2);
+    this.#event({ type: "shutdown-command" });
+    await this.#persisted.catch(() => {});
+    if (!connected) return `${before} -> shutdown; the partner is not connected`;
+    const taken = await until(
+      () => this.#snap.partner.state === "partner-down",
+      Math.max(0, waitMs - (clock.monoMs() - start)),
+    );
+    const ms = Math.round(clock.monoMs() - start);
+    return `${before} -> shutdown in ${ms} ms; ` +
+      (flushed ? "every binding update acknowledged; " : "binding updates still unacknowledged; ") +
+      (taken
+        ? "the partner is in PARTNER-DOWN and serves alone"
+        : "the partner did not confirm PARTNER-DOWN in time");
+  }
+
   // ---- state machine ----
 
   #nowSec(): number {

@@ -19,125 +19,12 @@ import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import net from "node:net";
 import { makePairCertificates, writePairCertificates } from "../../lib/app/certs.ts";
 import { splitPem, upgradeToTls } from "../../lib/platform/peer_tls.ts";
-import { freePortBase } from "../helpers/ports.ts";
+import { ProcessPair, waitFor } from "../helpers/process_pair.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const base = freePortBase(6);
-const PORT = {
-  a: { dhcp: base, http: base + 1, fo: base + 2 },
-  b: { dhcp: base + 3, http: base + 4, fo: base + 5 },
-};
 const SECRET = "attack-test-shared-secret-0123";
 const RELATIONSHIP = "attack-test";
 const digest = nativeHmacSha256With(SECRET);
 const nowSec = () => Math.floor(Date.now() / 1000);
-
-function toml(role: "primary" | "secondary", dir: string, tlsDir?: string): string {
-  const me = role === "primary" ? PORT.a : PORT.b, other = role === "primary" ? PORT.b : PORT.a;
-  return `role = "${role}"
-server_id = "127.0.0.${role === "primary" ? 1 : 2}"
-[dhcp]
-listen_address = "127.0.0.1"
-port = ${me.dhcp}
-[http]
-listen = "127.0.0.1:${me.http}"
-[store]
-state_dir = "${dir}/${role}"
-[log]
-level = "warning"
-[lease]
-max_sec = 86400
-[failover]
-relationship = "${RELATIONSHIP}"
-my_address = "127.0.0.1"
-my_port = ${me.fo}
-partner_address = "127.0.0.1"
-partner_port = ${other.fo}
-mclt_sec = 60
-shared_secret = "${SECRET}"
-${
-    tlsDir === undefined ? "" : `[failover.tls]
-cert = "${tlsDir}/${role}.crt"
-key = "${tlsDir}/${role}.key"
-ca = "${tlsDir}/ca.crt"`
-  }
-[[subnet]]
-cidr = "127.81.0.0/24"
-[[subnet.pool]]
-range = "127.81.0.10-127.81.0.200"
-`;
-}
-
-class Box {
-  child: Deno.ChildProcess | undefined;
-  constructor(
-    readonly role: "primary" | "secondary",
-    readonly dir: string,
-    readonly tlsDir?: string,
-  ) {}
-  get ports() {
-    return this.role === "primary" ? PORT.a : PORT.b;
-  }
-  async start(newPair: boolean): Promise<void> {
-    const cfg = `${this.dir}/${this.role}.toml`;
-    await Deno.writeTextFile(cfg, toml(this.role, this.dir, this.tlsDir));
-    this.child = new Deno.Command(`${ROOT}scripts/tandem`, {
-      args: ["run", "--config", cfg, ...(newPair ? ["--new-pair"] : [])],
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-  }
-  async kill(): Promise<void> {
-    if (this.child === undefined) return;
-    try {
-      this.child.kill("SIGKILL");
-    } catch { /* gone */ }
-    await this.child.status;
-    this.child = undefined;
-  }
-  async get(path: string): Promise<string> {
-    const r = await fetch(`http://127.0.0.1:${this.ports.http}${path}`, {
-      signal: AbortSignal.timeout(2000),
-    });
-    return await r.text();
-  }
-  async state(): Promise<string> {
-    const s = JSON.parse(await this.get("/status"));
-    return s.failover?.state ?? "?";
-  }
-  async metric(name: string, label: string): Promise<number> {
-    const text = await this.get("/metrics");
-    const line = text.split("\n").find((l) => l.startsWith(`${name}{${label}}`));
-    return line === undefined ? 0 : Number(line.split(" ").at(-1));
-  }
-  async leases(): Promise<{ ip: string; state: string; hostname?: string }[]> {
-    const out = await new Deno.Command(`${ROOT}scripts/tandem`, {
-      args: ["leases", "--json", "--db", `${this.dir}/${this.role}/leases.db`],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout).trim();
-    return text === "" ? [] : JSON.parse(text);
-  }
-  /** RSS in MB (through grep: reading /proc/<pid> needs Deno's --allow-all). */
-  async rssMb(): Promise<number> {
-    const out = await new Deno.Command("grep", {
-      args: ["VmRSS", `/proc/${this.child!.pid}/status`],
-      stdout: "piped",
-    }).output();
-    const text = new TextDecoder().decode(out.stdout);
-    return Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? NaN) / 1024;
-  }
-}
-
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
 
 /** A failover connection driven by the test: signed frames out, decoded frames in. */
 class Attacker {
@@ -222,7 +109,13 @@ Deno.test({
   sanitizeOps: false,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "tandem-attacks-" });
-    const a = new Box("primary", dir), b = new Box("secondary", dir);
+    const pair = new ProcessPair(dir, {
+      relationship: RELATIONSHIP,
+      secret: SECRET,
+      net: "127.81.0",
+    });
+    const PORT = { a: pair.ports.primary, b: pair.ports.secondary };
+    const a = pair.box("primary"), b = pair.box("secondary");
     const clientA = new RelayClient("127.81.0.1", PORT.a.dhcp);
     const clientB = new RelayClient("127.81.0.1", PORT.b.dhcp);
     const report: string[] = [];
@@ -479,8 +372,14 @@ Deno.test({
     );
     await writePairCertificates(`${dir}/certs`, pair);
     const other = await makePairCertificates([{ name: "primary", address: "127.0.0.1" }], 30, "x");
-    const a = new Box("primary", dir, `${dir}/certs`);
-    const b = new Box("secondary", dir, `${dir}/certs`);
+    const procs = new ProcessPair(dir, {
+      relationship: RELATIONSHIP,
+      secret: SECRET,
+      net: "127.81.0",
+    });
+    const PORT = { b: procs.ports.secondary };
+    const a = procs.box("primary", `${dir}/certs`);
+    const b = procs.box("secondary", `${dir}/certs`);
     const clientB = new RelayClient("127.81.0.1", PORT.b.dhcp);
     try {
       await b.start(true);

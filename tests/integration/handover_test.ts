@@ -1,0 +1,77 @@
+/**
+ * A planned stop of a real primary process (SIGTERM, draft §9.14): it finishes its replies,
+ * hands its binding updates over, enters SHUTDOWN and tells the secondary, which moves to
+ * PARTNER-DOWN on that STATE (not on its receive timer) and serves new clients at once. The
+ * restarted primary comes back through RECOVER to NORMAL with the lease made meanwhile.
+ * Prints the time from SIGTERM to the secondary's PARTNER-DOWN and to its first new ACK.
+ */
+import { equal, ok } from "node:assert/strict";
+import { MSG } from "../../lib/wire/option_registry.ts";
+import { formatIpv4 } from "../../lib/wire/ipv4.ts";
+import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
+import { ProcessPair, waitFor } from "../helpers/process_pair.ts";
+
+Deno.test({
+  name: "handover: SIGTERM of a real primary -> SHUTDOWN, the secondary serves alone at once",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-handover-" });
+    const pair = new ProcessPair(dir, {
+      relationship: "handover-test",
+      secret: "handover-test-shared-secret-0123",
+      net: "127.83.0",
+      logLevel: "info",
+      mcltSec: 5, // the restarted primary waits MCLT in RECOVER-WAIT: keep the test short
+    });
+    const a = pair.box("primary"), b = pair.box("secondary");
+    const toA = new RelayClient("127.83.0.1", pair.ports.primary.dhcp);
+    const toB = new RelayClient("127.83.0.1", pair.ports.secondary.dhcp);
+    try {
+      await b.start(true);
+      await a.start(true);
+      ok(
+        await waitFor(
+          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
+          30_000,
+        ),
+        "the pair reached NORMAL",
+      );
+      equal((await toA.dora(mac(1), 1)).type, MSG.ACK);
+      const t0 = performance.now();
+      const stopped = a.terminate();
+      ok(await waitFor(async () => (await b.state()) === "partner-down", 5000), "PARTNER-DOWN");
+      const tDown = performance.now() - t0;
+      const served = await toB.dora(mac(2), 2);
+      const tServed = performance.now() - t0;
+      equal(served.type, MSG.ACK, "the secondary served a new client");
+      const { code, log } = await stopped;
+      equal(code, 0, "the primary exited cleanly");
+      const handover = log.split("\n").find((l) => l.includes("failover.handover")) ?? "";
+      ok(/shutdown in \d+ ms.*serves alone/.test(handover), handover);
+      const status = JSON.parse(await b.get("/status"));
+      equal(status.failover.partner_state, "shutdown", "the secondary knows why");
+      console.log(
+        `  SIGTERM -> secondary PARTNER-DOWN ${tDown.toFixed(0)} ms; first new ACK from the ` +
+          `secondary ${tServed.toFixed(0)} ms after SIGTERM (receive timer 800 ms not waited)`,
+      );
+      // The primary comes back: RECOVER (§9.14.2), then NORMAL with the secondary's lease.
+      await a.start(false);
+      ok(
+        await waitFor(
+          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
+          120_000,
+        ),
+        `back to NORMAL (a=${await a.state().catch(() => "?")}, b=${await b.state()})`,
+      );
+      const learned = (await a.leases()).some((l) => l.ip === formatIpv4(served.ip));
+      ok(learned, "the primary learned the lease made while it was away");
+    } finally {
+      toA.close();
+      toB.close();
+      await a.kill();
+      await b.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
