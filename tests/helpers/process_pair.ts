@@ -149,3 +149,18 @@ export async function waitFor(cond: () => Promise<boolean>, ms: number): Promise
   }
   return false;
 }
+
+/** Starts the secondary, then the primary (a brand-new pair when newPair), until both NORMAL. */
+export async function bothNormal(
+  a: TandemBox,
+  b: TandemBox,
+  newPair: boolean,
+  ms = 30_000,
+): Promise<boolean> {
+  await b.start(newPair);
+  await a.start(newPair);
+  return await waitFor(
+    async () => (await a.state()) === "normal" && (await b.state()) === "normal",
+    ms,
+  );
+}

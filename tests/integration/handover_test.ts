@@ -9,7 +9,7 @@ import { equal, ok } from "node:assert/strict";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { formatIpv4 } from "../../lib/wire/ipv4.ts";
 import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
-import { ProcessPair, waitFor } from "../helpers/process_pair.ts";
+import { bothNormal, ProcessPair, waitFor } from "../helpers/process_pair.ts";
 
 Deno.test({
   name: "handover: SIGTERM of a real primary -> SHUTDOWN, the secondary serves alone at once",
@@ -28,15 +28,7 @@ Deno.test({
     const toA = new RelayClient("127.83.0.1", pair.ports.primary.dhcp);
     const toB = new RelayClient("127.83.0.1", pair.ports.secondary.dhcp);
     try {
-      await b.start(true);
-      await a.start(true);
-      ok(
-        await waitFor(
-          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
-          30_000,
-        ),
-        "the pair reached NORMAL",
-      );
+      ok(await bothNormal(a, b, true), "the pair reached NORMAL");
       equal((await toA.dora(mac(1), 1)).type, MSG.ACK);
       const t0 = performance.now();
       const stopped = a.terminate();

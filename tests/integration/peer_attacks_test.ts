@@ -19,7 +19,7 @@ import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
 import net from "node:net";
 import { makePairCertificates, writePairCertificates } from "../../lib/app/certs.ts";
 import { splitPem, upgradeToTls } from "../../lib/platform/peer_tls.ts";
-import { ProcessPair, waitFor } from "../helpers/process_pair.ts";
+import { bothNormal, ProcessPair, waitFor } from "../helpers/process_pair.ts";
 
 const SECRET = "attack-test-shared-secret-0123";
 const RELATIONSHIP = "attack-test";
@@ -125,15 +125,7 @@ Deno.test({
       equal(r.type, MSG.ACK, "DHCP answered");
     };
     try {
-      await b.start(true);
-      await a.start(true);
-      ok(
-        await waitFor(
-          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
-          30_000,
-        ),
-        "the pair reached NORMAL",
-      );
+      ok(await bothNormal(a, b, true), "the pair reached NORMAL");
       await probe(clientA);
       const rss0 = await b.rssMb();
 
@@ -382,15 +374,7 @@ Deno.test({
     const b = procs.box("secondary", `${dir}/certs`);
     const clientB = new RelayClient("127.81.0.1", PORT.b.dhcp);
     try {
-      await b.start(true);
-      await a.start(true);
-      ok(
-        await waitFor(
-          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
-          30_000,
-        ),
-        "the TLS pair reached NORMAL",
-      );
+      ok(await bothNormal(a, b, true), "the TLS pair reached NORMAL");
       equal(JSON.parse(await b.get("/status")).failover.link_tls, true, "the link is TLS");
       // The primary goes away; the secondary serves alone and accepts connections again.
       await a.kill();
