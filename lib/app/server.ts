@@ -19,8 +19,10 @@ import { advancePoolCursor } from "../dhcp/handle_context.ts";
 import { reclaimExpired } from "../dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "../wire/dhcp_message.ts";
 import { broadcastOf, formatIpv4 } from "../wire/ipv4.ts";
+import { toHex } from "../wire/bytes.ts";
 import { MSG_NAMES } from "../wire/option_registry.ts";
 import { LogLimiter } from "../log_limiter.ts";
+import { expiryEvents, type LeaseEvent, leaseEventsOf } from "./lease_events.ts";
 
 const RECLAIM_INTERVAL_MS = 10_000;
 /** Packets handled per turn of the event loop before it may run sends and timers. */
@@ -65,6 +67,8 @@ export class DhcpServer {
   #queue: Datagram[] = [];
   #drainScheduled = false;
   #stopped = false;
+  /** This box in the lease event log: its server id. */
+  readonly #box: string;
   /** Storage failed: nothing more is sent (halt). */
   #halted = false;
   /** The last batch of replies handed to the socket. */
@@ -82,6 +86,7 @@ export class DhcpServer {
 
   constructor(deps: ServerDeps) {
     this.#d = deps;
+    this.#box = formatIpv4(deps.config.serverId);
     this.#logLimiter = new LogLimiter(deps.log, () => deps.clock.monoMs());
     const direct = deps.config.subnets.find((s) => s.direct);
     this.#broadcastIp = deps.config.dhcp.broadcastAddress ??
@@ -131,8 +136,9 @@ export class DhcpServer {
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
     const ops = this.#d.prepareOps?.(raw, store, this.#d.scope(), nowSec) ?? raw;
     const done = store.commit(ops);
-    const changed = this.#decided(ops);
+    const changed = this.#decided(ops, true);
     await done;
+    this.#logEvents(expiryEvents(changed, this.#box));
     this.#notify(changed);
   }
 
@@ -164,6 +170,7 @@ export class DhcpServer {
     const early: Pending[] = [];
     const late: Pending[] = [];
     const changed: Lease[] = [];
+    const events: LeaseEvent[] = [];
     let done: Promise<void> | undefined;
     for (const d of batch) {
       const decoded = decodeDhcp(d.data);
@@ -189,6 +196,14 @@ export class DhcpServer {
       advancePoolCursor(this.#poolCursor, decision);
       if (decision.kind === "drop") {
         metrics.drops.inc({ reason: decision.reason });
+        if (decision.reason === "no-free-address") {
+          // An operator must hear of a pool running out (rate-limited: a flood of clients).
+          this.#logLimiter.warn("dhcp.pool_exhausted", {
+            mac: toHex(packet.chaddr.subarray(0, Math.min(packet.hlen, 16)), ":"),
+            relay: formatIpv4(packet.giaddr),
+            fix: "widen the pool, shorten lease times, or check for a DHCP starvation attack",
+          });
+        }
         this.#d.log.debug("dhcp.drop", { reason: decision.reason, xid: packet.xid });
         continue;
       }
@@ -203,7 +218,12 @@ export class DhcpServer {
         continue;
       }
       const durable = decided.some(isDurable);
-      for (const l of this.#decided(decided)) changed.push(l);
+      const stored = this.#decided(decided, true);
+      for (const l of stored) changed.push(l);
+      for (const e of leaseEventsOf(packet, decision, stored, this.#box)) {
+        if (e.event === "lease.nak") this.#logEvents([e]);
+        else events.push(e);
+      }
       if (decision.kind === "reply") {
         const bytes = encodeDhcp(decision.reply, {
           maxMessageSize: decision.maxMessageSize,
@@ -221,6 +241,7 @@ export class DhcpServer {
     if (done !== undefined) {
       done.then(() => {
         this.#pace(late);
+        this.#logEvents(events);
         this.#notify(changed);
       }, () => {/* counted and logged by the store's owner (fatal); the clients retry */});
     }
@@ -274,9 +295,17 @@ export class DhcpServer {
     }
   }
 
-  /** The records ops just put, as decided (with their seq), for failover once durable. */
-  #decided(ops: readonly LeaseOp[]): Lease[] {
-    if (this.#d.onCommitted === undefined) return [];
+  /** Lease events at info, once true (an ACK's lease is on disk). */
+  #logEvents(events: readonly LeaseEvent[]): void {
+    for (const e of events) this.#d.log.info(e.event, e.props);
+  }
+
+  /**
+   * The records ops just put, as decided (with their seq): for failover once durable, and for
+   * the lease event log (always).
+   */
+  #decided(ops: readonly LeaseOp[], always = false): Lease[] {
+    if (this.#d.onCommitted === undefined && !always) return [];
     const out: Lease[] = [];
     for (const op of ops) {
       if (op.kind !== "put") continue;

@@ -41,6 +41,9 @@ Deno.test({
       equal(code, 0, "the primary exited cleanly");
       const handover = log.split("\n").find((l) => l.includes("failover.handover")) ?? "";
       ok(/shutdown in \d+ ms.*serves alone/.test(handover), handover);
+      // The lease event log (info): the first client's ACK, with its address and MAC.
+      const ack = log.split("\n").find((l) => l.includes("lease.ack")) ?? "";
+      ok(ack.includes("52:54:00:00:00:01") && ack.includes("127.83.0."), ack);
       const status = JSON.parse(await b.get("/status"));
       equal(status.failover.partner_state, "shutdown", "the secondary knows why");
       console.log(
