@@ -34,7 +34,14 @@ const SLOT_BYTES = 4096;
 const MMSG = 64;
 const IOVEC = 16;
 const SOCKADDR = 16;
-const RCVBUF_BYTES = 4 * 1024 * 1024;
+/**
+ * The receive buffer asked for (the kernel doubles it for its bookkeeping). TANDEM_UDP_RCVBUF
+ * overrides it: scripts/bench gives every server it compares the same buffer.
+ */
+const RCVBUF_BYTES = (() => {
+  const v = Number(Deno.env.get("TANDEM_UDP_RCVBUF") ?? "");
+  return Number.isInteger(v) && v >= 4096 ? v : 4 * 1024 * 1024;
+})();
 const WAKE_MS = 100;
 
 const SYMBOLS = {
