@@ -216,6 +216,7 @@ export class FailoverPeer {
   }
 
   stop(): void {
+    if (this.#stopped) return;
     this.#stopped = true;
     this.#tickTimer?.cancel();
     this.#sync.stop();
@@ -274,6 +275,7 @@ export class FailoverPeer {
         check();
       });
     const before = this.#snap.state;
+    if (this.#stopped) return "stopped already: nothing to hand over";
     if (before === "startup" || before === "shutdown") {
       return `stopping in ${before}: nothing to hand over`;
     }

@@ -139,7 +139,14 @@ export function tcpPeerNetwork(
         throw new Error(`failover listener on ${listenHost}:${listenPort}: ${e.message}`);
       });
       server.listen(listenPort, listenHost);
-      return { close: () => server.close() };
+      let closed = false;
+      return {
+        close: () => {
+          if (closed) return;
+          closed = true;
+          server.close();
+        },
+      };
     },
     connect() {
       return new Promise<PeerLink>((resolve, reject) => {

@@ -103,9 +103,11 @@ Deno.test("failover TCP: HMAC-authenticated pair survives garbage, floods and im
     equal(r.type, MSG.ACK);
     await waitFor(() => b.store.size() >= 1, 3000);
     junk.close();
-    // 5. Operator partner-down over HTTP needs the token (the primary is gone first: in
+    // 5. Operator partner-down over HTTP needs the token (the primary's link is gone first: in
     // communication with a NORMAL partner, PARTNER-DOWN would only become POTENTIAL-CONFLICT).
-    await a.stop();
+    // The link is dropped without the SHUTDOWN of a planned stop (which would itself take the
+    // secondary to PARTNER-DOWN, handover_test.ts).
+    a.failover!.peer.stop();
     await waitFor(() => state(b) === "communications-interrupted", 3000);
     const url = `http://127.0.0.1:${b.httpPort}/partner-down`;
     const denied = await fetch(url, { method: "POST" });
