@@ -10,15 +10,17 @@ pin=1
 rcvbuf=4194304
 cpu_rates="1000 2000"
 
-# fair_flag "$@": consumes one fairness flag; prints how many arguments it used (0 = not ours).
+# fair_flag "$@": takes one fairness flag; sets fair_n to how many arguments it used (0 = not
+# ours). No command substitution: the assignments must happen in this shell.
+fair_n=0
 fair_flag() {
+  fair_n=0
   case "$1" in
-    --server-cpus) server_cpus="$2"; echo 2 ;;
-    --client-cpus) client_cpus="$2"; echo 2 ;;
-    --no-pin) pin=0; echo 1 ;;
-    --rcvbuf) rcvbuf="$2"; echo 2 ;;
-    --cpu-rates) cpu_rates="$2"; echo 2 ;;
-    *) echo 0 ;;
+    --server-cpus) server_cpus="$2"; fair_n=2 ;;
+    --client-cpus) client_cpus="$2"; fair_n=2 ;;
+    --no-pin) pin=0; fair_n=1 ;;
+    --rcvbuf) rcvbuf="$2"; fair_n=2 ;;
+    --cpu-rates) cpu_rates="$2"; fair_n=2 ;;
   esac
 }
 
