@@ -67,6 +67,9 @@ export class DhcpServer {
   #queue: Datagram[] = [];
   #drainScheduled = false;
   #stopped = false;
+  /** Pools a whole scan found empty, until the next second (handle_context.ts). */
+  readonly #poolFullUntil = new Map<number, number>();
+  #fullScope: ServingScope | undefined;
   /** This box in the lease event log: its server id. */
   readonly #box: string;
   /** Storage failed: nothing more is sent (halt). */
@@ -135,6 +138,7 @@ export class DhcpServer {
     const { store } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
     const ops = this.#d.prepareOps?.(raw, store, this.#d.scope(), nowSec) ?? raw;
+    this.#poolFullUntil.clear(); // the sweep frees addresses
     const done = store.commit(ops);
     const changed = this.#decided(ops, true);
     await done;
@@ -166,6 +170,12 @@ export class DhcpServer {
     const { config, metrics, store } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
     const scope = this.#d.scope();
+    // A pool found full stays so only while nothing could have freed an address: not across a
+    // change of serving scope (failover state), an expiry sweep, a RELEASE or a DECLINE.
+    if (scope !== this.#fullScope) {
+      this.#poolFullUntil.clear();
+      this.#fullScope = scope;
+    }
     const view: LeaseView = store;
     const early: Pending[] = [];
     const late: Pending[] = [];
@@ -192,8 +202,9 @@ export class DhcpServer {
         nowSec,
         scope,
         poolCursor: this.#poolCursor,
+        poolFullUntil: this.#poolFullUntil,
       });
-      advancePoolCursor(this.#poolCursor, decision);
+      advancePoolCursor(this.#poolCursor, decision, nowSec, this.#poolFullUntil);
       if (decision.kind === "drop") {
         metrics.drops.inc({ reason: decision.reason });
         if (decision.reason === "no-free-address") {
@@ -218,6 +229,9 @@ export class DhcpServer {
         continue;
       }
       const durable = decided.some(isDurable);
+      if (decided.some((op) => op.kind === "put" && op.lease.state !== "active")) {
+        this.#poolFullUntil.clear();
+      }
       const stored = this.#decided(decided, true);
       for (const l of stored) changed.push(l);
       for (const e of leaseEventsOf(packet, decision, stored, this.#box)) {

@@ -278,7 +278,9 @@ export function allocate(
     const v = addressVerdict(l.ip, client, subnet, ctx);
     if (v.ok) return found(l.ip, "previous", v.existing);
   }
-  // §4.3.1: "A new address allocated from the server's pool of available addresses".
+  // §4.3.1: "A new address allocated from the server's pool of available addresses". A pool
+  // a whole scan found empty this second is not scanned again (handle_context.ts).
+  if ((ctx.poolFullUntil?.get(subnet.id) ?? -Infinity) >= ctx.nowSec) return undefined;
   const scanned = scanPools(client, subnet, ctx);
   if (scanned === undefined) return undefined;
   return { ...found(scanned.ip, "pool", scanned.existing), nextScan: scanned.next };

@@ -245,3 +245,27 @@ Deno.test("a pool every address of which was used before costs a bounded scan pe
   // Without the window each allocation would look at all 4094 addresses.
   assert(view.gets < 20 * 300, `${view.gets} lookups for 20 allocations`);
 });
+
+Deno.test("a pool a whole scan found empty is not scanned again until the next second", () => {
+  const c = ctx();
+  let lookups = 0;
+  const counting: LeaseView = new Proxy(c.store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (prop === "get" || prop === "stateOf") {
+        return (ip: Ipv4) => {
+          lookups++;
+          return (v as (ip: Ipv4) => unknown).call(target, ip);
+        };
+      }
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+  const full = new Map([[NET.id, NOW + 1]]);
+  const none = allocate(who(50), NET, undefined, { ...c, leases: counting, poolFullUntil: full });
+  assertEquals(none, undefined, "nothing offered while the pool is known full");
+  assert(lookups < 5, `no scan: ${lookups} lookups`);
+  // Two seconds on, the pool is scanned again (an address may have come free).
+  const later = allocate(who(50), NET, undefined, { ...c, nowSec: NOW + 2, poolFullUntil: full });
+  assert(later !== undefined);
+});

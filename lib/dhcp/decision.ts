@@ -44,7 +44,12 @@ export type MessageType =
   | "INFORM";
 
 export type Decision =
-  | { readonly kind: "drop"; readonly reason: DropReason }
+  | {
+    readonly kind: "drop";
+    readonly reason: DropReason;
+    /** no-free-address after scanning the whole of this subnet's pools (handle_context.ts). */
+    readonly poolFull?: number;
+  }
   | {
     readonly kind: "reply";
     readonly reply: DhcpPacket;

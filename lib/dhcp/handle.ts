@@ -68,7 +68,9 @@ function onDiscover(req: DhcpRequest, ctx: HandleContext): Decision {
   const choice = selectSubnet(req, ctx.config);
   if (choice === undefined) return drop("no-subnet");
   const a = allocate(req, choice.subnet, req.requestedIp, ctx);
-  if (a === undefined) return drop("no-free-address");
+  if (a === undefined) {
+    return { kind: "drop", reason: "no-free-address", poolFull: choice.subnet.id };
+  }
   const grant = leaseGrant(req, choice.subnet, a.existing, ctx);
   const built = buildOfferOrAck(req, ctx, {
     type: "OFFER",
