@@ -163,7 +163,7 @@ Deno.test("pool exhaustion: no OFFER, drop no-free-address", () => {
   b.doDora();
   assertNotEquals(a.address, b.address);
   const c = new TestClient(server, { mac: mac(3) });
-  assertEquals(c.discover(), { kind: "drop", reason: "no-free-address" });
+  assertEquals(c.discover(), { kind: "drop", reason: "no-free-address", poolFull: 1 });
 });
 
 Deno.test("several clients get distinct addresses; the rest find the pool full", () => {
@@ -176,7 +176,7 @@ Deno.test("several clients get distinct addresses; the rest find the pool full",
   }
   assertEquals(got.size, 11);
   const late = new TestClient(server, { mac: mac(200), giaddr: "10.1.0.1" });
-  assertEquals(late.discover(), { kind: "drop", reason: "no-free-address" });
+  assertEquals(late.discover(), { kind: "drop", reason: "no-free-address", poolFull: 2 });
 });
 
 Deno.test("two concurrent DISCOVERs never get the same address", () => {
@@ -233,7 +233,7 @@ Deno.test("a full pool reclaims another client's expired address, the oldest fir
   b!.doDora();
   c!.doDora();
   const d = new TestClient(server, { mac: mac(4) });
-  assertEquals(d.discover(), { kind: "drop", reason: "no-free-address" });
+  assertEquals(d.discover(), { kind: "drop", reason: "no-free-address", poolFull: 1 });
   server.advance(3650); // a and b expired (a first); c renews and stays
   assertEquals(replyOf(c!.renew()).replyType, "ACK");
   d.doDora();
@@ -249,10 +249,10 @@ Deno.test("DECLINE: the address is abandoned for the probation period, then reus
   assertEquals(d.kind, "no-reply");
   const rec = server.store.get(bad)!;
   assertEquals([rec.state, rec.endSec, rec.clientKey], ["abandoned", server.nowSec + 3600, ""]);
-  assertEquals(a.discover(), { kind: "drop", reason: "no-free-address" });
+  assertEquals(a.discover(), { kind: "drop", reason: "no-free-address", poolFull: 1 });
   server.advance(3600);
   // Probation over, but the address returns to the pool through the sweep only.
-  assertEquals(a.discover(), { kind: "drop", reason: "no-free-address" });
+  assertEquals(a.discover(), { kind: "drop", reason: "no-free-address", poolFull: 1 });
   server.sweep();
   assertEquals(replyOf(a.discover()).reply.yiaddr, bad);
   // A DECLINE for an address that is not the sender's is ignored.
