@@ -23,6 +23,7 @@ import { toHex } from "../wire/bytes.ts";
 import { MSG_NAMES } from "../wire/option_registry.ts";
 import { LogLimiter } from "../log_limiter.ts";
 import { expiryEvents, type LeaseEvent, leaseEventsOf } from "./lease_events.ts";
+import type { PoolWatch } from "./pool_watch.ts";
 
 const RECLAIM_INTERVAL_MS = 10_000;
 /** Packets handled per turn of the event loop before it may run sends and timers. */
@@ -46,6 +47,8 @@ export interface ServerDeps {
   readonly scope: () => ServingScope;
   /** Called after each commit with the lease records it changed (failover sends BNDUPDs). */
   readonly onCommitted?: (changed: readonly Lease[]) => void;
+  /** Pool low-water warnings, checked with every expiry sweep (pool_watch.ts). */
+  readonly poolWatch?: PoolWatch;
   /** Rewrites a batch's ops before commit (failover marks them for the partner). */
   readonly prepareOps?: (
     ops: readonly LeaseOp[],
@@ -379,6 +382,7 @@ export class DhcpServer {
       if (this.#stopped) return;
       const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
       try {
+        this.#d.poolWatch?.check(this.#d.store);
         // The index is the decided state: a lease renewed but not yet durable is not expired.
         const ops = reclaimExpired(this.#d.store, nowSec, 1000);
         if (ops.length > 0) {
