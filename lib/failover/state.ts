@@ -368,8 +368,13 @@ export function transition(snapshot: FailoverSnapshot, event: FailoverEvent): Tr
     case "partner-down-command":
       // From STARTUP only a box that kept its record: one without (RECOVER/RECOVER-WAIT next)
       // cannot know what it handed out before, so no operator word lets it allocate (§9.5.1).
+      // The exception is a box commissioned as new (`--new-pair`, refused on a store that holds
+      // leases, so it has handed out nothing) that runs alone first, a staged install: §9.3.2
+      // step 1 lets a server that never ran go to PARTNER-DOWN; the partner's addresses still
+      // wait MCLT there (§9.4).
+      const commissionedNew = s.firstRun && s.timeOfFailureSec === 0;
       if (
-        s.state === "startup" &&
+        s.state === "startup" && !commissionedNew &&
         (s.storageLost || s.previousState === RV || s.previousState === RW)
       ) break;
       r.take("partner-down-command");

@@ -175,4 +175,10 @@ Deno.test("partner-down from STARTUP: a box with its record serves; one without 
     transition(wiped, { type: "partner-down-command", nowSec: T + 1 }).next.state,
     "startup",
   );
+  // A staged install: a box commissioned as new (--new-pair, empty store) running alone first
+  // may be told to serve alone (§9.3.2 step 1); the partner's addresses still wait MCLT (§9.4).
+  const staged = boot(undefined, { ...P, newPair: true }, T).next;
+  const alone = transition(staged, { type: "partner-down-command", nowSec: T + 1 }).next;
+  assertEquals(alone.state, "partner-down");
+  assertEquals(alone.partnerDownSec, T + 1);
 });
