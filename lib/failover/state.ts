@@ -372,9 +372,8 @@ export function transition(snapshot: FailoverSnapshot, event: FailoverEvent): Tr
       // leases, so it has handed out nothing) that runs alone first, a staged install: §9.3.2
       // step 1 lets a server that never ran go to PARTNER-DOWN; the partner's addresses still
       // wait MCLT there (§9.4).
-      const commissionedNew = s.firstRun && s.timeOfFailureSec === 0;
       if (
-        s.state === "startup" && !commissionedNew &&
+        s.state === "startup" && !(s.firstRun && s.timeOfFailureSec === 0) &&
         (s.storageLost || s.previousState === RV || s.previousState === RW)
       ) break;
       r.take("partner-down-command");
