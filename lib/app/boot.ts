@@ -84,7 +84,10 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const dbPath = `${config.stateDir}/${DB_FILE}`;
   let store: SqliteLeaseStore;
   try {
-    store = SqliteLeaseStore.open(dbPath, { asyncFsync: true });
+    store = SqliteLeaseStore.open(dbPath, {
+      asyncFsync: true,
+      commitWindowMs: config.commitWindowMs,
+    });
   } catch (e) {
     unlock();
     throw e;

@@ -184,7 +184,8 @@ export class DhcpServer {
     const late: Pending[] = [];
     const changed: Lease[] = [];
     const events: LeaseEvent[] = [];
-    let done: Promise<void> | undefined;
+    /** The groups the late replies wait for (usually one: a batch joins one group). */
+    const waits = new Set<Promise<void>>();
     for (const d of batch) {
       const decoded = decodeDhcp(d.data);
       if (!decoded.ok) {
@@ -222,8 +223,9 @@ export class DhcpServer {
         continue;
       }
       const decided = this.#d.prepareOps?.(decision.ops, view, scope, nowSec) ?? decision.ops;
+      let committed: Promise<void>;
       try {
-        done = store.commit(decided, 1);
+        committed = store.commit(decided, 1);
       } catch (e) {
         // A decision that breaks the binding-status rules is a bug: nothing of it is stored
         // and its reply is not sent (the client retries), the server keeps serving.
@@ -231,7 +233,8 @@ export class DhcpServer {
         this.#logLimiter.warn("lease.illegal_move", { xid: packet.xid, error: String(e) });
         continue;
       }
-      const durable = decided.some(isDurable);
+      let durable = decided.some(isDurable);
+      if (durable) waits.add(committed);
       if (decided.some((op) => op.kind === "put" && op.lease.state !== "active")) {
         this.#poolFullUntil.clear();
       }
@@ -248,6 +251,15 @@ export class DhcpServer {
         });
         const to = this.#route(decision.to, d);
         const pending = { data: bytes, ip: to.ip, port: to.port, type: decision.replyType };
+        // An ACK that changes nothing (a retransmitted REQUEST) still promises its address:
+        // when the change that bound it is not durable yet, the ACK waits for that group.
+        const bound = decision.replyType === "ACK" && !durable
+          ? store.pending?.(decision.reply.yiaddr)
+          : undefined;
+        if (bound !== undefined) {
+          waits.add(bound);
+          durable = true;
+        }
         // Invariant 2 is about leases: a reply that changes nothing durable (an OFFER backed by
         // an in-memory hold, a NAK, an INFORM ACK) leaves now, not after the fsync; RFC 2131
         // §4.3.1 lets a server offer without recording the offer.
@@ -255,8 +267,10 @@ export class DhcpServer {
       }
     }
     this.#pace(early);
-    if (done !== undefined) {
-      done.then(() => {
+    if (waits.size > 0) {
+      // Every group a late reply depends on: a commit without durable ops resolves at once
+      // and must not release the ACKs of the batch before their fsync.
+      Promise.all(waits).then(() => {
         this.#pace(late);
         this.#logEvents(events);
         this.#notify(changed);

@@ -115,6 +115,29 @@ Deno.test("server: an OFFER leaves at once, its ACK only after the commit resolv
   await server.stop();
 });
 
+Deno.test("server: an ACK waits for its commit even when its batch ends with an OFFER", async () => {
+  const { store, sock, server } = setup();
+  sock.inject(discover(1));
+  await tick();
+  const offer = sock.sent[0]!.data;
+  // One receive, one batch: the REQUEST (durable) and then a DISCOVER (memory-only hold).
+  sock.inject(requestFor(1, offer));
+  sock.inject(discover(2));
+  await tick();
+  deepEqual(sock.types(), [`${MSG.OFFER}`, `${MSG.OFFER}`], "no ACK before its fsync");
+  // The client retransmits its REQUEST: nothing new to store, but its address is not durable.
+  sock.inject(requestFor(1, offer));
+  await tick();
+  equal(sock.types().includes(`${MSG.ACK}`), false, "a repeated REQUEST's ACK waits too");
+  while (store.gates.some((g) => !g.opened)) {
+    store.gates.find((g) => !g.opened)!.open();
+    await tick();
+  }
+  deepEqual(sock.types().filter((t) => t === `${MSG.ACK}`).length, 2);
+  equal(store.durable.size(), 1, "the ACKed lease is on disk");
+  await server.stop();
+});
+
 Deno.test("server: packets handled during a commit form the next group, one commit", async () => {
   const { store, sock, server, metrics } = setup();
   for (let i = 0; i < 3; i++) sock.inject(discover(i));

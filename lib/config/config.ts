@@ -109,6 +109,8 @@ export interface Config {
   readonly subnets: readonly SubnetConfig[];
   readonly http: { readonly address: string; readonly port: number; readonly adminToken?: string };
   readonly stateDir: string;
+  /** How long a group of decided lease changes may wait for more before its commit. */
+  readonly commitWindowMs: number;
   readonly logLevel: LogLevel;
   readonly failover?: FailoverConfig;
 }

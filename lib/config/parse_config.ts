@@ -1,13 +1,13 @@
 /**
- * TOML text in, Config out: syntax (smol-toml), then the schema (schema.ts), then semantic
- * checks (semantic.ts), then defaults and encoding (build.ts). Every problem found is
- * reported, each with its key path, line and a fix. Pure: no clock, no file system.
+ * TOML text in, Config out, each value read once: one TOML parse gives the document and every
+ * key's line (toml.ts); the zod schema checks types and fills defaults (schema.ts); the
+ * semantic checks parse addresses, ranges and options and build the typed Config from them
+ * (semantic.ts). Every problem found is reported, each with its key path, line and a fix.
+ * Pure: no clock, no file system.
  */
-import { parse, TomlError } from "smol-toml";
-import { buildConfig } from "./build.ts";
 import type { Config } from "./config.ts";
 import { ConfigError, type ConfigIssue } from "./issues.ts";
-import { type LineLocator, locateLines, parentPath } from "./locate.ts";
+import { type LineLocator, parentPath, readToml } from "./toml.ts";
 import { checkSchema } from "./schema_check.ts";
 import { checkSemantics } from "./semantic.ts";
 
@@ -18,22 +18,18 @@ export type ParseConfigResult =
   | { readonly ok: false; readonly errors: ConfigIssue[] };
 
 export function parseConfig(text: string, _source = "tandem.toml"): ParseConfigResult {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    if (e instanceof TomlError) return { ok: false, errors: [syntaxIssue(e)] };
-    throw e;
-  }
-  const locator = locateLines(text);
+  const toml = readToml(text);
+  if (!toml.ok) return { ok: false, errors: [syntaxIssue(toml, text)] };
+  const { doc, locator } = toml;
   const schema = checkSchema(doc, locator);
   const errors: ConfigIssue[] = [...schema.issues];
   const warnings: ConfigIssue[] = [];
+  let config: Config | undefined;
   if (schema.data !== undefined) {
     const semanticErrors: ConfigIssue[] = [];
     const place = (path: string, problem: string, fix: string, linePath?: string) =>
       located(locator, path, problem, fix, linePath);
-    checkSemantics(schema.data, {
+    config = checkSemantics(schema.data, {
       error: (...args) => semanticErrors.push(place(...args)),
       warn: (...args) => warnings.push(place(...args)),
     });
@@ -42,10 +38,10 @@ export function parseConfig(text: string, _source = "tandem.toml"): ParseConfigR
     errors.push(...semanticErrors.filter((i) => !nearRemovedKey(i.path, schema.removed)));
   }
   if (errors.length > 0) return { ok: false, errors: sortByLine(errors) };
-  if (schema.data === undefined) {
+  if (config === undefined) {
     throw new Error("parseConfig: schema rejected the document without reporting an issue");
   }
-  return { ok: true, config: buildConfig(schema.data), warnings: sortByLine(warnings) };
+  return { ok: true, config, warnings: sortByLine(warnings) };
 }
 
 /** Parses or throws a ConfigError listing every problem; for startup code. */
@@ -69,22 +65,49 @@ function located(
   return line === undefined ? { path, problem, fix } : { path, line, problem, fix };
 }
 
-function syntaxIssue(e: TomlError): ConfigIssue {
-  const message = (e.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+function syntaxIssue(
+  e: { line: number; column: number; message: string },
+  text: string,
+): ConfigIssue {
+  const lines = text.split(/\r?\n/);
+  // A missing value or an unclosed "[table" header is noticed only at the start of a later
+  // line; point at the line where it is missing instead.
+  let line = e.line;
+  let column = e.column;
+  if (column === 1 && /Unspecified value|must be on the same line/.test(e.message)) {
+    let prev = line - 1;
+    while (prev > 1 && (lines[prev - 1] ?? "").trim() === "") prev--;
+    if (prev >= 1 && prev < line) {
+      line = prev;
+      column = (lines[prev - 1] ?? "").trimEnd().length + 1;
+    }
+  }
+  const header = lines[line - 1] ?? "";
+  if (/^\s*\[[^\]]*$/.test(header)) {
+    return {
+      path: "",
+      line,
+      problem: `TOML syntax error: the table header ${header.trim()} is not closed`,
+      fix: "end it with ] (or ]] for an array of tables such as [[subnet]])",
+    };
+  }
   return {
     path: "",
-    line: e.line,
-    problem: `TOML syntax error at column ${e.column}: ${message}`,
-    fix: syntaxFix(message),
+    line,
+    problem: `TOML syntax error at column ${column}: ${e.message}`,
+    fix: syntaxFix(e.message),
   };
 }
 
 function syntaxFix(message: string): string {
-  if (message.includes("redefine")) {
+  if (message.includes("multiple times")) {
     return "each key and [table] may appear once; use [[name]] for repeated tables such as [[subnet]]";
   }
-  if (message.includes("unfinished string")) return "close the string with a matching quote";
-  if (message.includes("invalid value")) {
+  if (message.startsWith("Unterminated string")) return "close the string with a matching quote";
+  if (message.startsWith("Unterminated")) {
+    return "close it: ] for an array or [table], } for an inline table";
+  }
+  if (/Unspecified value|Unexpected (character|token)/.test(message)) {
     return 'quote strings ("192.0.2.1"), write numbers and true/false bare, arrays as [a, b]';
   }
   return "see tandem.example.toml for TOML examples: key = value, [table], [[array-of-tables]]";

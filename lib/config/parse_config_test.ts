@@ -51,6 +51,7 @@ Deno.test("minimal config is fully defaulted", () => {
     }],
     http: { address: "127.0.0.1", port: 8067 },
     stateDir: "/var/lib/tandem",
+    commitWindowMs: 2,
     logLevel: "info",
   };
   assert.deepEqual(config, expected);
@@ -179,12 +180,15 @@ shared_secret = "0123456789abcdef"
   assert.deepEqual(errorsOf(text).map((e) => e.path), ["role"]);
 });
 
-Deno.test("TOML syntax errors report smol-toml's line and column", () => {
+Deno.test("TOML syntax errors report the parser's line and column", () => {
   const [e, ...rest] = errorsOf(`server_id = "203.0.113.10"\n\n[dhcp\nport = 67\n`);
   assert.deepEqual(rest, []);
   assert.equal(e?.path, "");
   assert.equal(e?.line, 3);
-  assert.match(e?.problem ?? "", /TOML syntax error at column \d+/);
+  assert.match(e?.problem ?? "", /TOML syntax error: the table header \[dhcp is not closed/);
+  const [bad] = errorsOf(`server_id = "203.0.113.10"\nrole = "primary\n`);
+  assert.equal(bad?.line, 2);
+  assert.match(bad?.problem ?? "", /TOML syntax error at column \d+: Unterminated string/);
   const [dup] = errorsOf(`server_id = "203.0.113.10"\nserver_id = "203.0.113.11"\n`);
   assert.equal(dup?.line, 2);
   assert.match(dup?.fix ?? "", /may appear once/);

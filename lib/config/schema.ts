@@ -110,7 +110,11 @@ export const configSchema = z.strictObject({
   dhcp: dhcp.prefault({}),
   lease: leaseTimes.prefault({}),
   http: http.prefault({}),
-  store: z.strictObject({ state_dir: z.string().min(1).default("/var/lib/tandem") }).prefault({}),
+  store: z.strictObject({
+    state_dir: z.string().min(1).default("/var/lib/tandem"),
+    /** Group commit window (lib/lease/group_commit.ts): ISC dhcpd's delayed-ack, bounded. */
+    commit_window_ms: int(0, 100).default(2),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(["debug", "info", "warning", "error"]).default("info"),
   }).prefault({}),

@@ -6,7 +6,7 @@
  */
 import type { z } from "zod";
 import { closestMatch, type ConfigIssue, joinPath } from "./issues.ts";
-import type { LineLocator } from "./locate.ts";
+import type { LineLocator } from "./toml.ts";
 import { configSchema, everyKnownKey, knownKeysAt, type RawConfig } from "./schema.ts";
 
 export interface SchemaResult {

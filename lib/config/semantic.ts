@@ -1,24 +1,88 @@
 /**
- * Semantic checks over a schema-valid document: addresses, ports, lease-time order, the role
- * and its [failover] table. Subnets, pools and reservations are checked in semantic_subnets.ts.
- * Every finding names its key path, what is wrong and how to fix it; nothing stops at the first.
+ * The second and last step from a schema-valid document to the typed Config: semantic checks
+ * (addresses, ports, lease-time order, the role and its [failover] table; subnets, pools and
+ * reservations in semantic_subnets.ts) that build the Config from the values they parse, so
+ * each value is parsed once. Every finding names its key path, what is wrong and how to fix
+ * it; nothing stops at the first. The Config returned is meaningful only when nothing was
+ * reported as an error.
  */
-import { formatIpv4, type Ipv4 } from "../wire/ipv4.ts";
+import { formatIpv4, type Ipv4, ipv4 } from "../wire/ipv4.ts";
+import type { Config, FailoverConfig } from "./config.ts";
 import type { RawConfig, RawFailover } from "./schema.ts";
 import { checkSubnets } from "./semantic_subnets.ts";
-import { checkAddress, checkLeaseTimes, checkOptions, type Reporter } from "./semantic_values.ts";
+import {
+  checkAddress,
+  checkLeaseTimes,
+  checkOptions,
+  type Reporter,
+  toLeaseTimes,
+} from "./semantic_values.ts";
 import { parseHostPort } from "./value_text.ts";
 
 /** Shortest shared secret / admin token accepted (about 96 bits of typed randomness). */
 export const MIN_SECRET_LENGTH = 16;
 
-export function checkSemantics(raw: RawConfig, report: Reporter): void {
+export function checkSemantics(raw: RawConfig, report: Reporter): Config {
   const serverId = checkServerId(raw.server_id, report);
-  checkListen(raw, report);
+  const listen = checkListen(raw, report);
   checkLeaseTimes(raw.lease, "lease", report);
   checkRole(raw, report);
-  checkOptions(raw.options, "options", report);
-  checkSubnets(raw, serverId, report);
+  const options = checkOptions(raw.options, "options", report);
+  const subnets = checkSubnets(raw, serverId, report);
+  const { dhcp, http } = raw;
+  const config: Config = {
+    role: raw.role,
+    serverId: serverId ?? ipv4(0),
+    dhcp: {
+      address: dhcp.listen_address,
+      port: dhcp.port,
+      clientPort: dhcp.client_port,
+      ...(dhcp.broadcast_address === undefined ? {} : { broadcastAddress: dhcp.broadcast_address }),
+      ...(dhcp.interface === undefined ? {} : { interface: dhcp.interface }),
+    },
+    authoritative: raw.authoritative,
+    offerHoldSec: raw.offer_hold_sec,
+    declineProbationSec: raw.decline_probation_sec,
+    leaseTimes: toLeaseTimes(raw.lease),
+    options,
+    subnets,
+    http: {
+      address: listen?.address ?? "",
+      port: listen?.port ?? 0,
+      ...(http.admin_token === undefined ? {} : { adminToken: http.admin_token }),
+    },
+    stateDir: raw.store.state_dir,
+    commitWindowMs: raw.store.commit_window_ms,
+    logLevel: raw.log.level,
+  };
+  return raw.failover === undefined || raw.role === "standalone"
+    ? config
+    : { ...config, failover: toFailover(raw.failover) };
+}
+
+function toFailover(f: RawFailover): FailoverConfig {
+  return {
+    relationshipName: f.relationship,
+    myAddress: f.my_address,
+    myPort: f.my_port,
+    partnerAddress: f.partner_address,
+    partnerPort: f.partner_port,
+    mode: f.mode,
+    mcltSec: f.mclt_sec,
+    split: f.split,
+    reservePercent: f.reserve_percent,
+    loadBalanceMaxSecs: f.load_balance_max_secs,
+    contactIntervalMs: f.contact_interval_ms,
+    receiveTimerMs: f.receive_timer_ms,
+    autoPartnerDownSec: f.auto_partner_down_sec,
+    maxUnackedBndupd: f.max_unacked_bndupd,
+    authentication: f.authentication,
+    sharedSecret: f.shared_secret ?? "",
+    maxClockSkewSec: f.max_clock_skew_sec,
+    ...(f.tls === undefined
+      ? {}
+      : { tls: { certFile: f.tls.cert, keyFile: f.tls.key, caFile: f.tls.ca } }),
+  };
 }
 
 function checkServerId(text: string, report: Reporter): Ipv4 | undefined {
@@ -36,7 +100,10 @@ function checkServerId(text: string, report: Reporter): Ipv4 | undefined {
   return ip;
 }
 
-function checkListen(raw: RawConfig, report: Reporter): void {
+function checkListen(
+  raw: RawConfig,
+  report: Reporter,
+): { address: string; port: number } | undefined {
   const { dhcp, http } = raw;
   checkAddress(dhcp.listen_address, "dhcp.listen_address", report, 'the bind address ("0.0.0.0")');
   if (dhcp.broadcast_address !== undefined) {
@@ -49,8 +116,8 @@ function checkListen(raw: RawConfig, report: Reporter): void {
       "servers listen on 67 and reply to clients on 68 (RFC 2131 §4.1); keep them different",
     );
   }
-  const listen = parseHostPort(http.listen);
-  if (!listen.ok) report.error("http.listen", listen.problem, listen.fix);
+  const parsed = parseHostPort(http.listen);
+  if (!parsed.ok) report.error("http.listen", parsed.problem, parsed.fix);
   if (http.admin_token !== undefined && http.admin_token.length < MIN_SECRET_LENGTH) {
     report.error(
       "http.admin_token",
@@ -66,6 +133,7 @@ function checkListen(raw: RawConfig, report: Reporter): void {
       "http",
     );
   }
+  return parsed.ok ? parsed.value : undefined;
 }
 
 function checkRole(raw: RawConfig, report: Reporter): void {

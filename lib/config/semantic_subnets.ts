@@ -1,11 +1,12 @@
 /**
  * Semantic checks for [[subnet]], [[subnet.pool]] and [[subnet.reservation]]: networks,
- * ranges, overlaps, exclusions and reservation identities.
+ * ranges, overlaps, exclusions and reservation identities. Each check returns what it parsed,
+ * so the typed SubnetConfig comes out of the same pass.
  *
  * A reservation's address MAY lie inside a pool: that address is then never offered to any
  * other client (the allocator skips reserved addresses), so no finding is reported for it.
  */
-import type { AddressRange } from "./config.ts";
+import type { AddressRange, PoolConfig, ReservationConfig, SubnetConfig } from "./config.ts";
 import {
   broadcastOf,
   type Cidr,
@@ -31,6 +32,7 @@ import {
   checkOptions,
   leaseTimesValid,
   type Reporter,
+  toLeaseTimes,
 } from "./semantic_values.ts";
 import {
   isHostname,
@@ -49,7 +51,12 @@ interface PlacedRange {
   readonly path: string;
 }
 
-export function checkSubnets(raw: RawConfig, serverId: Ipv4 | undefined, report: Reporter): void {
+/** Checks every subnet; returns them typed (complete only when nothing was reported). */
+export function checkSubnets(
+  raw: RawConfig,
+  serverId: Ipv4 | undefined,
+  report: Reporter,
+): SubnetConfig[] {
   if (raw.subnet.length === 0) {
     report.warn(
       "subnet",
@@ -63,7 +70,7 @@ export function checkSubnets(raw: RawConfig, serverId: Ipv4 | undefined, report:
   const allRanges: PlacedRange[] = [];
   let directAt: number | undefined;
 
-  raw.subnet.forEach((s, i) => {
+  const subnets = raw.subnet.map((s, i): SubnetConfig => {
     const at = `subnet[${i}]`;
     const cidr = checkCidr(s.cidr, `${at}.cidr`, report);
     cidrs.push(cidr);
@@ -94,16 +101,29 @@ export function checkSubnets(raw: RawConfig, serverId: Ipv4 | undefined, report:
         );
       } else directAt = i;
     }
+    const leaseTimes = mergeLeaseTimes(raw.lease, s.lease);
     if (s.lease !== undefined && leaseTimesValid(raw.lease)) {
-      checkLeaseTimes(mergeLeaseTimes(raw.lease, s.lease), `${at}.lease`, report);
+      checkLeaseTimes(leaseTimes, `${at}.lease`, report);
     }
-    checkOptions(s.options, `${at}.options`, report);
-    s.pool.forEach((p, j) => {
-      allRanges.push(...checkPool(p, `${at}.pool[${j}]`, cidr, serverId, report));
+    const options = checkOptions(s.options, `${at}.options`, report);
+    const pools = s.pool.map((p, j) => {
+      const { placed, pool } = checkPool(p, `${at}.pool[${j}]`, cidr, serverId, report);
+      allRanges.push(...placed);
+      return pool;
     });
-    checkReservations(s, at, cidr, serverId, reservedIps, report);
+    const reservations = checkReservations(s, at, cidr, serverId, reservedIps, report);
+    return {
+      id,
+      cidr: cidr ?? { network: ipv4(0), prefixLen: 0 },
+      direct: s.direct,
+      pools,
+      reservations,
+      options,
+      leaseTimes: toLeaseTimes(leaseTimes),
+    };
   });
   checkPoolOverlaps(allRanges, report);
+  return subnets;
 }
 
 function checkCidr(text: string, path: string, report: Reporter): Cidr | undefined {
@@ -152,7 +172,7 @@ function checkPool(
   cidr: Cidr | undefined,
   serverId: Ipv4 | undefined,
   report: Reporter,
-): PlacedRange[] {
+): { placed: PlacedRange[]; pool: PoolConfig } {
   const texts: [string, string][] = [];
   if (p.range !== undefined && p.ranges !== undefined) {
     report.error(
@@ -205,9 +225,9 @@ function checkPool(
     }
     placed.push({ range: r, path });
   }
-  checkExclusions(p.exclude, at, placed, report);
-  checkOptions(p.options, `${at}.options`, report);
-  return placed;
+  const exclude = checkExclusions(p.exclude, at, placed, report);
+  const options = checkOptions(p.options, `${at}.options`, report);
+  return { placed, pool: { ranges: placed.map((x) => x.range), exclude, options } };
 }
 
 function checkExclusions(
@@ -215,7 +235,8 @@ function checkExclusions(
   at: string,
   placed: readonly PlacedRange[],
   report: Reporter,
-): void {
+): Ipv4[] {
+  const out: Ipv4[] = [];
   exclude.forEach((text, k) => {
     const path = `${at}.exclude[${k}]`;
     const parsed = parseAddressOrRange(text);
@@ -241,7 +262,9 @@ function checkExclusions(
         "exclude only addresses the pool contains, or remove the exclusion",
       );
     }
+    for (let a = r.start; a <= r.end; a++) out.push(ipv4(a));
   });
+  return out;
 }
 
 function checkReservations(
@@ -251,9 +274,9 @@ function checkReservations(
   serverId: Ipv4 | undefined,
   reservedIps: Map<Ipv4, string>,
   report: Reporter,
-): void {
+): ReservationConfig[] {
   const identities = new Map<string, string>();
-  s.reservation.forEach((r, k) => {
+  return s.reservation.map((r, k): ReservationConfig => {
     const path = `${at}.reservation[${k}]`;
     const ip = checkAddress(r.ip, `${path}.ip`, report, "the reserved address");
     if (ip !== undefined) checkReservedIp(ip, `${path}.ip`, cidr, serverId, reservedIps, report);
@@ -275,7 +298,14 @@ function checkReservations(
         "use letters, digits and hyphens, with dots between labels (RFC 1123 §2.1)",
       );
     }
-    checkOptions(r.options, `${path}.options`, report);
+    const options = checkOptions(r.options, `${path}.options`, report);
+    const bytes = identity?.bytes ?? new Uint8Array(0);
+    return {
+      ...(r.hw_address !== undefined ? { hwAddress: bytes } : { clientId: bytes }),
+      ip: ip ?? ipv4(0),
+      ...(r.hostname === undefined ? {} : { hostname: r.hostname }),
+      options,
+    };
   });
 }
 
@@ -318,7 +348,7 @@ function checkIdentity(
   r: RawReservation,
   path: string,
   report: Reporter,
-): { key: string; label: string; path: string } | undefined {
+): { key: string; label: string; path: string; bytes: Uint8Array } | undefined {
   if (r.hw_address === undefined && r.client_id === undefined) {
     report.error(
       path,
@@ -346,7 +376,7 @@ function checkIdentity(
       return undefined;
     }
     const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(":");
-    return { key: `hw ${hex}`, label: `hw_address ${hex}`, path: `${path}.hw_address` };
+    return { key: `hw ${hex}`, label: `hw_address ${hex}`, path: `${path}.hw_address`, bytes };
   }
   const text = r.client_id ?? "";
   const bytes = parseHexOctets(text);
@@ -359,7 +389,7 @@ function checkIdentity(
     return undefined;
   }
   const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(":");
-  return { key: `id ${hex}`, label: `client_id ${hex}`, path: `${path}.client_id` };
+  return { key: `id ${hex}`, label: `client_id ${hex}`, path: `${path}.client_id`, bytes };
 }
 
 /** An address belongs to at most one pool, across all subnets. */

@@ -1,9 +1,12 @@
 /**
  * The checks semantic.ts and semantic_subnets.ts share: the Reporter they write findings to,
- * addresses, lease times and option tables.
+ * addresses, lease times and option tables. Each check returns the value it parsed, so the
+ * typed Config is built in the same pass (a value is parsed once).
  */
 import { type Ipv4, parseIpv4 } from "../wire/ipv4.ts";
 import { encodeOptionTable } from "./options.ts";
+import type { LeaseTimes } from "./config.ts";
+import type { OptionBag } from "../wire/dhcp_options.ts";
 
 export interface Reporter {
   /** `linePath` points the line at another key, e.g. a missing table at the key that needs it. */
@@ -25,12 +28,15 @@ export function checkAddress(
   return ip;
 }
 
+/** Checks and encodes an option table; the bag is complete only when nothing was reported. */
 export function checkOptions(
   table: Readonly<Record<string, unknown>>,
   path: string,
   report: Reporter,
-): void {
-  for (const i of encodeOptionTable(table, path).issues) report.error(i.path, i.problem, i.fix);
+): OptionBag {
+  const { bag, issues } = encodeOptionTable(table, path);
+  for (const i of issues) report.error(i.path, i.problem, i.fix);
+  return bag;
 }
 
 export interface LeaseTimesInput {
@@ -61,6 +67,17 @@ export function checkLeaseTimes(
       "use the RFC 2131 §4.4.5 values t1_ratio = 0.5 and t2_ratio = 0.875",
     );
   }
+}
+
+/** The typed form of a [lease] table. */
+export function toLeaseTimes(l: LeaseTimesInput): LeaseTimes {
+  return {
+    defaultSec: l.default_sec,
+    minSec: l.min_sec,
+    maxSec: l.max_sec,
+    t1Ratio: l.t1_ratio,
+    t2Ratio: l.t2_ratio,
+  };
 }
 
 export function leaseTimesValid(lease: LeaseTimesInput): boolean {

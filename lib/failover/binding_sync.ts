@@ -185,7 +185,7 @@ export class BindingSync {
     for (const [ip, { seq, rejected }] of this.#acked) {
       // A newer change decided but not committed yet: it goes out in its own BNDUPD; recording
       // this ack on the old version would overwrite the new one.
-      if (this.#h.store.pending?.(ip) === true) continue;
+      if (this.#h.store.pending?.(ip) !== undefined) continue;
       const l = this.#h.store.get(ip);
       if (l === undefined || l.seq !== seq) continue;
       // §7.1.5: the potential expiration sent is now acknowledged.

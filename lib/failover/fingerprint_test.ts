@@ -44,6 +44,7 @@ const base: Config = {
   subnets: [subnetA, subnetB],
   http: { address: "127.0.0.1", port: 8080 },
   stateDir: "/var/lib/tandem",
+  commitWindowMs: 2,
   logLevel: "info",
   failover: {
     relationshipName: "pair",

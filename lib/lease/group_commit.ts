@@ -6,6 +6,12 @@
  * one shares one fsync among hundreds. Callers whose reply promises durability (an ACK, a
  * BNDACK) wait for the promise of the group their ops joined (ARCHITECTURE.md invariant 2).
  *
+ * A commit window (ISC dhcpd's delayed-ack, Kea's group commit) lets a group wait up to
+ * windowMs for company before its transaction starts, unless it already carries maxWeight
+ * packets: at a moderate rate that shares one transaction and one fsync among several ACKs
+ * instead of paying both for each, at the price of at most windowMs of reply latency. While a
+ * transaction runs, the next group waits for it anyway; it starts as soon as that one ends.
+ *
  * A failed transaction or fsync fails its group and every later one, and is fatal to the
  * process (CommitHooks.failed): after a failed fsync the kernel may have dropped the dirty
  * pages, and the index is ahead of the disk, so the only safe state is the one on disk after a
@@ -35,14 +41,23 @@ interface Group {
   reject(e: unknown): void;
 }
 
+/** How a group waits for company: after(ms, fn) runs fn once, ms later (a platform timer). */
+export interface CommitWindow {
+  readonly windowMs: number;
+  /** A group carrying this much weight starts at once. */
+  readonly maxWeight: number;
+  after(ms: number, fn: () => void): void;
+}
+
 export class GroupCommit {
   #open: Group | undefined;
   #committing: Group | undefined;
   #failed: unknown;
   #scheduled = false;
+  #waiting = false;
   hooks: CommitHooks | undefined;
 
-  constructor(readonly write: GroupWriter) {}
+  constructor(readonly write: GroupWriter, readonly window?: CommitWindow) {}
 
   /**
    * Adds durable ops decided now (their seqs start after firstSeq, as the index numbered them)
@@ -58,6 +73,17 @@ export class GroupCommit {
       else if (op.kind === "delete") g.ips.add(op.ip);
     }
     g.weight += weight;
+    const w = this.window;
+    if (w !== undefined && w.windowMs > 0 && g.weight < w.maxWeight) {
+      if (!this.#waiting && this.#committing === undefined) {
+        this.#waiting = true;
+        w.after(w.windowMs, () => {
+          this.#waiting = false;
+          this.#kick();
+        });
+      }
+      return g.settled;
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => {
@@ -68,9 +94,14 @@ export class GroupCommit {
     return g.settled;
   }
 
-  /** A change to ip is decided but not yet durable. */
-  pending(ip: Ipv4): boolean {
-    return (this.#open?.ips.has(ip) ?? false) || (this.#committing?.ips.has(ip) ?? false);
+  /**
+   * When a change to ip is decided but not yet durable: the promise of the latest group that
+   * holds one (it settles after any earlier group). Undefined when every change is durable.
+   */
+  pending(ip: Ipv4): Promise<void> | undefined {
+    if (this.#open?.ips.has(ip)) return this.#open.settled;
+    if (this.#committing?.ips.has(ip)) return this.#committing.settled;
+    return undefined;
   }
 
   /** Nothing waits or commits. */

@@ -64,8 +64,11 @@ export interface LeaseStore extends LeaseView {
    * rejects, and is fatal (group_commit.ts).
    */
   commit(ops: readonly LeaseOp[], weight?: number): Promise<void>;
-  /** True when a change to ip is decided but not yet durable. */
-  pending?(ip: Ipv4): boolean;
+  /**
+   * When a change to ip is decided but not yet durable, the promise that settles once it is
+   * (a reply that promises the address waits for it); undefined when it is durable.
+   */
+  pending?(ip: Ipv4): Promise<void> | undefined;
   /** Waits until every change decided so far is durable (or failed). */
   drain?(): Promise<void>;
   /** Records with seq greater than afterSeq, in seq order (failover UPDREQ / backlog). */

@@ -60,21 +60,34 @@ export interface SqliteOpenOptions {
    * durability; the event loop keeps receiving packets during the fsync. File databases only.
    */
   readonly asyncFsync?: boolean;
+  /**
+   * How long a group of decided changes may wait for more before its transaction starts
+   * (group_commit.ts); 0 (the default) starts it at once.
+   */
+  readonly commitWindowMs?: number;
 }
+
+/** A group of this many packets starts its transaction without waiting out the window. */
+const WINDOW_MAX_WEIGHT = 64;
 
 export class SqliteLeaseStore implements LeaseStore {
   readonly #db: DatabaseSync;
   readonly #index: MemoryLeaseStore;
   readonly #stmts: WriterStatements;
-  readonly #groups = new GroupCommit((ops, firstSeq) => this.#writeGroup(ops, firstSeq));
+  readonly #groups: GroupCommit;
   #wal: WalSync | undefined;
   /** Result of PRAGMA quick_check at open ("ok" when healthy), for the health endpoint. */
   readonly quickCheck: string;
   /** Rows skipped at open because they do not form a valid Lease (reliability.md §4.7). */
   readonly invalidRows: number;
 
-  private constructor(db: DatabaseSync, quickCheck: string) {
+  private constructor(db: DatabaseSync, quickCheck: string, windowMs: number) {
     this.#db = db;
+    this.#groups = new GroupCommit((ops, firstSeq) => this.#writeGroup(ops, firstSeq), {
+      windowMs,
+      maxWeight: WINDOW_MAX_WEIGHT,
+      after: (ms, fn) => setTimeout(fn, ms),
+    });
     this.quickCheck = quickCheck;
     const { index, invalidRows } = hydrate(db);
     // quick_check and hydration filled the page cache with every page; the index serves every
@@ -95,7 +108,7 @@ export class SqliteLeaseStore implements LeaseStore {
       migrate(db);
       const quickCheck = db.prepare("PRAGMA quick_check").all()
         .map((r) => String(r.quick_check)).join("; ");
-      const store = new SqliteLeaseStore(db, quickCheck);
+      const store = new SqliteLeaseStore(db, quickCheck, options.commitWindowMs ?? 0);
       if (asyncFsync) store.#wal = new WalSync(`${path}-wal`);
       return store;
     } catch (e) {
@@ -175,7 +188,7 @@ export class SqliteLeaseStore implements LeaseStore {
     return this.#groups.add(durable, firstSeq, weight);
   }
 
-  pending(ip: Ipv4): boolean {
+  pending(ip: Ipv4): Promise<void> | undefined {
     return this.#groups.pending(ip);
   }
 

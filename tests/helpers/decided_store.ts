@@ -40,7 +40,7 @@ export class DecidedStore extends MemoryLeaseStore {
     this.#groups.hooks = h;
   }
 
-  pending(ip: Ipv4): boolean {
+  pending(ip: Ipv4): Promise<void> | undefined {
     return this.#groups.pending(ip);
   }
 

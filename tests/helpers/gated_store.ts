@@ -6,7 +6,7 @@ import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
 import type { LeaseOp } from "../../lib/lease/ops.ts";
 import { DecidedStore } from "./decided_store.ts";
 
-type Gate = { ops: readonly LeaseOp[]; open(): void; fail(): void };
+type Gate = { ops: readonly LeaseOp[]; opened: boolean; open(): void; fail(): void };
 
 export class GatedStore extends DecidedStore {
   readonly gates: Gate[];
@@ -18,14 +18,17 @@ export class GatedStore extends DecidedStore {
     const durable = new MemoryLeaseStore();
     super((ops) =>
       new Promise((resolve, reject) => {
-        gates.push({
+        const gate: Gate = {
           ops,
+          opened: false,
           open: () => {
+            gate.opened = true;
             durable.apply(ops);
             resolve();
           },
           fail: () => reject(new Error("I/O error")),
-        });
+        };
+        gates.push(gate);
       })
     );
     this.gates = gates;

@@ -134,6 +134,7 @@ export function makeConfig(over: Partial<Config> = {}): Config {
     subnets: defaultSubnets(),
     http: { address: "127.0.0.1", port: 8067 },
     stateDir: "/nonexistent",
+    commitWindowMs: 0,
     logLevel: "info",
     ...over,
   };

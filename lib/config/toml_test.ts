@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { locateLines, parentPath } from "./locate.ts";
+import { parentPath, readToml } from "./toml.ts";
 
 const TEXT = `# comment
 role = "primary"
@@ -34,8 +34,10 @@ ip = "198.51.100.5"
 dotted.key = 1
 `;
 
-Deno.test("locator finds keys, headers and array-of-tables elements", () => {
-  const at = locateLines(TEXT);
+Deno.test("one parse gives the document and the line of keys, headers and array-of-tables elements", () => {
+  const read = readToml(TEXT);
+  assert.ok(read.ok);
+  const at = read.locator;
   const cases: [string, number | undefined][] = [
     ["role", 2],
     ["server_id", 3],
