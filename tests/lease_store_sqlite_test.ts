@@ -88,7 +88,7 @@ withDb("an empty file is migrated to the current schema, in WAL mode", (path) =>
     equal(db.prepare("PRAGMA journal_mode").get()?.journal_mode, "wal");
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
       .all().map((r) => r.name);
-    deepStrictEqual(tables, ["counters", "leases", "meta"]);
+    deepStrictEqual(tables, ["counters", "lease_history", "leases", "meta"]);
   } finally {
     db.close();
   }

@@ -27,6 +27,11 @@ import { loadTlsMaterial } from "../platform/peer_tls.ts";
 import type { PeerNetwork } from "../failover/peer_link.ts";
 import { listening } from "../platform/listen_error.ts";
 import type { DatagramTransport } from "../platform/udp.ts";
+import { reloadPlan } from "../config/reload_plan.ts";
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
 
 export interface Running {
   readonly dhcpPort: number;
@@ -38,6 +43,18 @@ export interface Running {
   readonly done: Promise<void>;
   /** Graceful stop: finish the commit in flight, send its replies, close everything. */
   stop(): Promise<void>;
+  /**
+   * Reads the config again (BootOptions.reloadSource) and applies what may change live
+   * (reload_plan.ts); otherwise the running config stays, and the reason is returned. SIGHUP,
+   * `tandem reload` and POST /reload all come here.
+   */
+  reload(): Promise<ReloadResult>;
+}
+
+export interface ReloadResult {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly changed: readonly string[];
 }
 
 export interface BootOptions {
@@ -49,6 +66,10 @@ export interface BootOptions {
   readonly newPair?: boolean;
   /** After a failed commit or fsync (default: exit STORE_FATAL_EXIT). For in-process tests. */
   readonly onFatal?: (e: unknown) => void;
+  /** Reads and validates the config file again, for reload(); throws ConfigError. */
+  readonly reloadSource?: () => Promise<Config>;
+  /** Applies a reloaded [log] level. */
+  readonly onLogLevel?: (level: Config["logLevel"]) => Promise<void> | void;
 }
 
 /** Exit status after a failed commit or fsync: sysexits EX_IOERR. */
@@ -87,6 +108,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     store = SqliteLeaseStore.open(dbPath, {
       asyncFsync: true,
       commitWindowMs: config.commitWindowMs,
+      history: config.historyDays > 0,
     });
   } catch (e) {
     unlock();
@@ -94,7 +116,8 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   }
   const registry = new Registry();
   registerProcessMetrics(registry);
-  const metrics = dhcpMetrics(registry, config, store);
+  let current = config; // replaced by reload()
+  const metrics = dhcpMetrics(registry, () => current, store);
   // Every lease write while serving goes through store.commit: decided in the index at once,
   // durable in group commits behind it (lib/lease/group_commit.ts). A failed commit or fsync
   // stops this process (commitHooks); systemd restarts it from what is on disk.
@@ -155,7 +178,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   registry.gauge(
     "tandem_pool_low",
     `1 while a subnet's available addresses are below ${POOL_LOW_PERCENT}% of its pools.`,
-    () => config.subnets.map((s) => [{ subnet: String(s.id) }, poolWatch.low(s.id) ? 1 : 0]),
+    () => current.subnets.map((s) => [{ subnet: String(s.id) }, poolWatch.low(s.id) ? 1 : 0]),
   );
   const server = new DhcpServer({
     config,
@@ -187,12 +210,13 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     ready,
     status: () =>
       statusDocument(
-        config,
+        current,
         store,
         Math.floor((clock.nowMs() - startedMs) / 1000),
         failover?.status(),
       ),
     ...(failover === undefined ? {} : { partnerDown: () => failover.peer.partnerDown() }),
+    reload: () => reload(),
     ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
   });
   let http: HttpServerHandle;
@@ -215,6 +239,43 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     db: dbPath,
     leases: store.size(),
   });
+  let reloading: Promise<ReloadResult> | undefined;
+  const reload = (): Promise<ReloadResult> =>
+    reloading ??= applyReload().finally(() => (reloading = undefined));
+  const applyReload = async (): Promise<ReloadResult> => {
+    const refuse = (message: string, changed: readonly string[] = []): ReloadResult => {
+      log.warn("config.reload_refused", { reason: message, changed: changed.join(", ") });
+      return { ok: false, message, changed };
+    };
+    if (opts.reloadSource === undefined) return refuse("this server was not started from a file");
+    let next: Config;
+    try {
+      next = await opts.reloadSource();
+    } catch (e) {
+      return refuse(`the new config is not valid; the running one stays:\n${errorText(e)}`);
+    }
+    const plan = reloadPlan(current, next);
+    if (!plan.ok) return refuse(`${plan.reason}; the running config stays`, plan.changed);
+    if (plan.changed.length === 0) {
+      log.info("config.reloaded", { changed: "nothing" });
+      return { ok: true, message: "no change", changed: [] };
+    }
+    if (next.logLevel !== current.logLevel) await opts.onLogLevel?.(next.logLevel);
+    current = next;
+    server.setConfig(next);
+    poolWatch.config = next;
+    log.info("config.reloaded", { changed: plan.changed.join(", ") });
+    return { ok: true, message: `applied: ${plan.changed.join(", ")}`, changed: plan.changed };
+  };
+  // Lease history older than [store] history_days goes, at start and then hourly.
+  const pruneHistory = () => {
+    if (current.historyDays === 0) return;
+    const before = Math.floor(clock.nowMs() / 1000) - current.historyDays * 86_400;
+    const pruned = store.pruneHistory(before);
+    if (pruned > 0) log.info("store.history_pruned", { rows: pruned, days: current.historyDays });
+  };
+  pruneHistory();
+  const pruneTimer = setInterval(pruneHistory, 3_600_000);
   const done = server.run();
   trimMallocHeap(); // what hydration freed goes back to the OS (malloc_trim.ts)
   let stopped: Promise<void> | undefined;
@@ -225,9 +286,11 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     registry,
     failover,
     done,
+    reload,
     stop() {
       stopped ??= (async () => {
         stopping = true;
+        clearInterval(pruneTimer);
         await server.stop();
         if (failover !== undefined) {
           // §9.14: tell the partner before going, so it takes over at once.

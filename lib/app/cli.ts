@@ -7,10 +7,10 @@ import type { Config } from "../config/config.ts";
 import { boot, DB_FILE, NewPairRefused, StateLocked } from "./boot.ts";
 import { setupLogging } from "../platform/log.ts";
 import { TlsConfigError } from "../platform/peer_tls.ts";
-import { onTerminate } from "../platform/signals.ts";
+import { onReload, onTerminate } from "../platform/signals.ts";
 import { VERSION } from "../version.ts";
-import { printLeases } from "./leases_command.ts";
-import { printStatus, requestPartnerDown } from "./status_command.ts";
+import { printHistory, printLeases } from "./leases_command.ts";
+import { adminCall, printStatus } from "./status_command.ts";
 import { LISTEN_FAILED_EXIT, ListenFailed } from "../platform/listen_error.ts";
 import { parseCommandLine, type Values } from "./cli_args.ts";
 import { makePairCertificates, writePairCertificates } from "./certs.ts";
@@ -52,11 +52,17 @@ async function runCommand(command: string, values: Values, positionals: string[]
   const str = (k: string) => typeof values[k] === "string" ? values[k] as string : undefined;
   switch (command) {
     case "run": {
-      const config = await loadConfig(str("config") ?? positionals[0]);
+      const file = str("config") ?? positionals[0];
+      const config = await loadConfig(file);
       const format = Deno.env.get("TANDEM_LOG_FORMAT") === "text" ? "text" : "json";
       await setupLogging(config.logLevel, format);
-      const running = await boot(config, values["new-pair"] === true ? { newPair: true } : {});
+      const running = await boot(config, {
+        ...(values["new-pair"] === true ? { newPair: true } : {}),
+        reloadSource: () => loadConfig(file),
+        onLogLevel: (level) => setupLogging(level, format),
+      });
       onTerminate(() => running.stop());
+      onReload(() => void running.reload());
       await running.done;
       await running.stop(); // the same stop the signal started: wait for it to finish
       return 0;
@@ -73,6 +79,10 @@ async function runCommand(command: string, values: Values, positionals: string[]
     }
     case "leases": {
       const db = str("db") ?? `${(await loadConfig(str("config"))).stateDir}/${DB_FILE}`;
+      const history = str("history");
+      if (history !== undefined) {
+        return printHistory(db, history, { json: values.json === true, at: str("at") });
+      }
       return printLeases(db, { json: values.json === true, state: str("state") });
     }
     case "status": {
@@ -82,7 +92,12 @@ async function runCommand(command: string, values: Values, positionals: string[]
     case "partner-down": {
       const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
       const url = str("url") ?? httpUrl(config!);
-      return await requestPartnerDown(url, str("token") ?? config?.http.adminToken);
+      return await adminCall("partner-down", url, str("token") ?? config?.http.adminToken);
+    }
+    case "reload": {
+      const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
+      const url = str("url") ?? httpUrl(config!);
+      return await adminCall("reload", url, str("token") ?? config?.http.adminToken);
     }
     case "certs": {
       const days = Number(str("days") ?? "3650");

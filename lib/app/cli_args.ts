@@ -22,6 +22,25 @@ const CONFIG_FLAG = [
   "read the server's config file (default: the embedded example)",
 ] as const;
 
+/** An operator call on the running server over HTTP, with the admin token. */
+function adminCommand(name: string, summary: string): CommandSpec {
+  return {
+    synopsis: `tandem ${name} [--config FILE | --url URL] [--token TOKEN]`,
+    summary,
+    positionals: 0,
+    options: {
+      config: { type: "string", short: "c" },
+      url: { type: "string" },
+      token: { type: "string" },
+    },
+    flags: [
+      CONFIG_FLAG,
+      ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
+      ["--token TOKEN", "the admin token (default: [http] admin_token of the config)"],
+    ],
+  };
+}
+
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   run: {
     synopsis: "tandem run [--config FILE] [--new-pair]",
@@ -46,18 +65,24 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: [["-c, --config FILE", "the config file to validate (the same as giving FILE)"]],
   },
   leases: {
-    synopsis: "tandem leases [--json] [--state STATE] [--config FILE | --db PATH]",
-    summary: "list leases from the database (safe while the server runs)",
+    synopsis: "tandem leases [--json] [--state STATE | --history ADDRESS|MAC [--at TIME]] " +
+      "[--config FILE | --db PATH]",
+    summary: "list leases from the database, or the history of an address or client " +
+      "(safe while the server runs)",
     positionals: 0,
     options: {
       json: { type: "boolean" },
       state: { type: "string" },
+      history: { type: "string" },
+      at: { type: "string" },
       config: { type: "string", short: "c" },
       db: { type: "string" },
     },
     flags: [
       ["--json", "print a JSON array instead of a table"],
       ["--state STATE", "only leases in STATE (active, free, expired, released, ...)"],
+      ["--history ADDRESS|MAC", "every recorded change of this address or hardware address"],
+      ["--at TIME", 'with --history: who held it then, e.g. "2026-12-05 14:05" (local time)'],
       CONFIG_FLAG,
       ["--db PATH", "read this lease database instead of the config's"],
     ],
@@ -77,21 +102,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
     ],
   },
-  "partner-down": {
-    synopsis: "tandem partner-down [--config FILE | --url URL] [--token TOKEN]",
-    summary: "operator command: tell this box its failover partner is down",
-    positionals: 0,
-    options: {
-      config: { type: "string", short: "c" },
-      url: { type: "string" },
-      token: { type: "string" },
-    },
-    flags: [
-      CONFIG_FLAG,
-      ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
-      ["--token TOKEN", "the admin token (default: [http] admin_token of the config)"],
-    ],
-  },
+  "partner-down": adminCommand(
+    "partner-down",
+    "operator command: tell this box its failover partner is down",
+  ),
+  reload: adminCommand(
+    "reload",
+    "operator command: the running server reads its config file again and applies what may " +
+      "change live (the same as SIGHUP); otherwise it says why and keeps the old one",
+  ),
   certs: {
     synopsis: "tandem certs [--out DIR] [--primary ADDRESS] [--secondary ADDRESS] [--days N]",
     summary: "make a CA and a certificate per box for mutual TLS on the failover link " +

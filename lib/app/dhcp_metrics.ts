@@ -10,13 +10,15 @@ import { BINDING_STATES } from "../lease/lease.ts";
 import { subnetStatus } from "./status.ts";
 import { VERSION } from "../version.ts";
 
-export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
+/** config: the config, or a getter for the current one (a reload replaces it). */
+export function dhcpMetrics(reg: Registry, config: Config | (() => Config), leases: LeaseView) {
+  const current = typeof config === "function" ? config : () => config;
   reg.gauge(
     "tandem_leases",
     "Stored lease records (not addresses: see tandem_pool_addresses) by binding state " +
       "(draft-ietf-dhc-failover-12 names) per subnet.",
     function* () {
-      for (const s of config.subnets) {
+      for (const s of current().subnets) {
         const counts = leases.countByState(s.id);
         for (const st of BINDING_STATES) {
           yield [{ subnet: String(s.id), state: st }, counts[st]] as const;
@@ -31,7 +33,7 @@ export function dhcpMetrics(reg: Registry, config: Config, leases: LeaseView) {
     "Pool addresses per subnet: size, and how many are active, available (free), the " +
       "secondary's reserve (backup) or abandoned; the same figures as /status.",
     function* () {
-      for (const s of subnetStatus(config, leases)) {
+      for (const s of subnetStatus(current(), leases)) {
         const subnet = String(s.id);
         yield [{ subnet, state: "size" }, s.pool_size] as const;
         yield [{ subnet, state: "active" }, s.active] as const;

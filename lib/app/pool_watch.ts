@@ -16,7 +16,8 @@ type Level = "ok" | "low" | "exhausted";
 export class PoolWatch {
   readonly #level = new Map<number, Level>();
 
-  constructor(readonly config: Config, readonly log: EventLog) {}
+  /** config is replaced by a reload; a subnet's level survives while its id does. */
+  constructor(public config: Config, readonly log: EventLog) {}
 
   /** Whether subnet id is below the low-water mark now (for the gauge). */
   low(id: number): boolean {

@@ -88,15 +88,28 @@ export class DhcpServer {
   #pacedAtMs = 0;
   readonly #logLimiter: LogLimiter;
 
-  readonly #broadcastIp: string;
+  #broadcastIp = "255.255.255.255";
+  #config: Config;
 
   constructor(deps: ServerDeps) {
     this.#d = deps;
+    this.#config = deps.config;
     this.#box = formatIpv4(deps.config.serverId);
     this.#logLimiter = new LogLimiter(deps.log, () => deps.clock.monoMs());
-    const direct = deps.config.subnets.find((s) => s.direct);
-    this.#broadcastIp = deps.config.dhcp.broadcastAddress ??
+    this.setConfig(deps.config);
+  }
+
+  /**
+   * A reloaded config (reload_plan.ts says what may change): the next batch is decided with
+   * it. Between two batches, so no packet sees half of it.
+   */
+  setConfig(config: Config): void {
+    this.#config = config;
+    const direct = config.subnets.find((s) => s.direct);
+    this.#broadcastIp = config.dhcp.broadcastAddress ??
       (direct === undefined ? "255.255.255.255" : formatIpv4(broadcastOf(direct.cidr)));
+    this.#poolFullUntil.clear();
+    this.#poolCursor.clear();
   }
 
   /** Serves until stop(); resolves when the socket closes. */
@@ -170,7 +183,8 @@ export class DhcpServer {
     if (this.#stopped) return;
     const batch = this.#queue.length <= MAX_BATCH ? this.#queue : this.#queue.slice(0, MAX_BATCH);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(MAX_BATCH);
-    const { config, metrics, store } = this.#d;
+    const { metrics, store } = this.#d;
+    const config = this.#config;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
     const scope = this.#d.scope();
     // A pool found full stays so only while nothing could have freed an address: not across a
@@ -374,7 +388,7 @@ export class DhcpServer {
 
   /** RFC 2131 §4.1 destinations onto this socket. */
   #route(to: Destination, from: Datagram): { ip: string; port: number } {
-    const { dhcp } = this.#d.config;
+    const { dhcp } = this.#config;
     switch (to.kind) {
       case "relay": {
         const ip = formatIpv4(to.ip);

@@ -19,15 +19,17 @@ export async function printStatus(baseUrl: string, asJson: boolean): Promise<num
   return ready.ready ? 0 : 1;
 }
 
-export async function requestPartnerDown(
+/** An operator call (POST /partner-down, POST /reload) with the admin token; prints the answer. */
+export async function adminCall(
+  command: "partner-down" | "reload",
   baseUrl: string,
   token: string | undefined,
 ): Promise<number> {
   if (token === undefined) {
-    console.error("tandem partner-down: no admin token (set http.admin_token or pass --token)");
+    console.error(`tandem ${command}: no admin token (set http.admin_token or pass --token)`);
     return 2;
   }
-  const res = await fetch(`${baseUrl}/partner-down`, {
+  const res = await fetch(`${baseUrl}/${command}`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}` },
   });

@@ -111,6 +111,8 @@ export interface Config {
   readonly stateDir: string;
   /** How long a group of decided lease changes may wait for more before its commit. */
   readonly commitWindowMs: number;
+  /** Days of lease history kept in the store; 0: none recorded. */
+  readonly historyDays: number;
   readonly logLevel: LogLevel;
   readonly failover?: FailoverConfig;
 }

@@ -53,6 +53,7 @@ export function checkSemantics(raw: RawConfig, report: Reporter): Config {
     },
     stateDir: raw.store.state_dir,
     commitWindowMs: raw.store.commit_window_ms,
+    historyDays: raw.store.history_days,
     logLevel: raw.log.level,
   };
   return raw.failover === undefined || raw.role === "standalone"

@@ -1,6 +1,7 @@
 /**
  * The HTTP endpoints as one pure function (Request) -> Response. Read-only except the
- * operator's partner-down call, which needs the admin bearer token. No secrets are shown.
+ * operator's calls (POST /partner-down, POST /reload), which need the admin bearer token. No
+ * secrets are shown.
  *
  * /healthz  200 while the process runs its loops (liveness: restart me if this fails).
  * /readyz   200 only when this box is serving DHCP clients (see ReadyState), else 503 with
@@ -23,6 +24,8 @@ export interface HttpDeps {
   readonly adminToken?: string;
   /** Operator command: put this server in PARTNER-DOWN (failover only). */
   readonly partnerDown?: () => { ok: boolean; message: string };
+  /** Operator command: read the config file again and apply it (reload_plan.ts). */
+  readonly reload?: () => Promise<{ ok: boolean; message: string; changed: readonly string[] }>;
   /** Clock for the admin-token attempt limit. */
   readonly nowMs: () => number;
 }
@@ -44,12 +47,18 @@ function sameToken(a: string, b: string): boolean {
   return diff === 0;
 }
 
-export function httpHandler(deps: HttpDeps): (req: Request) => Response {
+export function httpHandler(deps: HttpDeps): (req: Request) => Response | Promise<Response> {
   const failures: number[] = []; // times of wrong tokens in the last minute
   return (req) => {
     const path = new URL(req.url).pathname;
     if (req.method === "POST" && path === "/partner-down") {
-      return partnerDown(req, deps, failures);
+      return admitted(req, deps, failures) ?? partnerDown(deps);
+    }
+    if (req.method === "POST" && path === "/reload") {
+      const refused = admitted(req, deps, failures);
+      if (refused !== undefined) return refused;
+      if (deps.reload === undefined) return json({ error: "reload is not available here" }, 409);
+      return deps.reload().then((r) => json(r, r.ok ? 200 : 409));
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return json({ error: "method not allowed" }, 405);
@@ -76,7 +85,8 @@ export function httpHandler(deps: HttpDeps): (req: Request) => Response {
   };
 }
 
-function partnerDown(req: Request, deps: HttpDeps, failures: number[]): Response {
+/** The admin-token check of every operator call: undefined when admitted, else the answer. */
+function admitted(req: Request, deps: HttpDeps, failures: number[]): Response | undefined {
   // Authenticated first: an unauthenticated caller learns nothing about this box's role.
   if (deps.adminToken === undefined) {
     return json({ error: "set http.admin_token in the config to enable this call" }, 403);
@@ -92,6 +102,10 @@ function partnerDown(req: Request, deps: HttpDeps, failures: number[]): Response
     failures.push(now);
     return json({ error: "unauthorized" }, 401);
   }
+  return undefined;
+}
+
+function partnerDown(deps: HttpDeps): Response {
   if (deps.partnerDown === undefined) {
     return json({ error: "this server has no failover partner" }, 409);
   }

@@ -9,3 +9,11 @@ export function onTerminate(stop: () => Promise<void>): void {
   Deno.addSignalListener("SIGTERM", handler);
   Deno.addSignalListener("SIGINT", handler);
 }
+
+/**
+ * SIGHUP -> reload the config (systemd's ExecReload). Without a listener Deno's default for
+ * SIGHUP ends the process, which a reload must never do.
+ */
+export function onReload(reload: () => void): void {
+  Deno.addSignalListener("SIGHUP", reload);
+}

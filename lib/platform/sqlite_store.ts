@@ -47,6 +47,22 @@ const MIGRATIONS: readonly string[] = [
    -- The seq counter, written only by batches with a delete: puts keep their seq on the row,
    -- but a delete can consume the highest number, which max(seq) alone would hand out again.
    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+  // Lease history (issue #12): one row per stored change of a binding, written in the same
+  // transaction as the change, kept [store] history_days; "who had 10.1.2.3 at 14:05?"
+  `CREATE TABLE lease_history (
+     at_sec INTEGER NOT NULL,
+     ip INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     hw_addr TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     hostname TEXT NOT NULL,
+     relay_info TEXT NOT NULL,
+     start_sec INTEGER NOT NULL,
+     end_sec INTEGER NOT NULL
+   );
+   CREATE INDEX lease_history_ip ON lease_history (ip, at_sec);
+   CREATE INDEX lease_history_hw ON lease_history (hw_addr, at_sec);
+   CREATE INDEX lease_history_at ON lease_history (at_sec);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -65,6 +81,8 @@ export interface SqliteOpenOptions {
    * (group_commit.ts); 0 (the default) starts it at once.
    */
   readonly commitWindowMs?: number;
+  /** Record every stored change in lease_history (pruned with pruneHistory). Default false. */
+  readonly history?: boolean;
 }
 
 /** A group of this many packets starts its transaction without waiting out the window. */
@@ -81,7 +99,12 @@ export class SqliteLeaseStore implements LeaseStore {
   /** Rows skipped at open because they do not form a valid Lease (reliability.md §4.7). */
   readonly invalidRows: number;
 
-  private constructor(db: DatabaseSync, quickCheck: string, windowMs: number) {
+  private constructor(
+    db: DatabaseSync,
+    quickCheck: string,
+    windowMs: number,
+    history: boolean,
+  ) {
     this.#db = db;
     this.#groups = new GroupCommit((ops, firstSeq) => this.#writeGroup(ops, firstSeq), {
       windowMs,
@@ -95,7 +118,7 @@ export class SqliteLeaseStore implements LeaseStore {
     db.exec("PRAGMA shrink_memory");
     this.#index = index;
     this.invalidRows = invalidRows;
-    this.#stmts = prepareWriter(db);
+    this.#stmts = prepareWriter(db, history);
   }
 
   /** Opens (creating and migrating if needed) the lease database; ":memory:" for tests. */
@@ -108,7 +131,12 @@ export class SqliteLeaseStore implements LeaseStore {
       migrate(db);
       const quickCheck = db.prepare("PRAGMA quick_check").all()
         .map((r) => String(r.quick_check)).join("; ");
-      const store = new SqliteLeaseStore(db, quickCheck, options.commitWindowMs ?? 0);
+      const store = new SqliteLeaseStore(
+        db,
+        quickCheck,
+        options.commitWindowMs ?? 0,
+        options.history === true,
+      );
       if (asyncFsync) store.#wal = new WalSync(`${path}-wal`);
       return store;
     } catch (e) {
@@ -199,6 +227,17 @@ export class SqliteLeaseStore implements LeaseStore {
   /** Commit latency, group sizes and failure (app/dhcp_metrics.ts commitHooks). */
   set hooks(h: CommitHooks) {
     this.#groups.hooks = h;
+  }
+
+  /**
+   * Deletes history rows recorded before beforeSec; returns how many. Between transactions
+   * (JS runs one thing at a time), outside the group commit: losing a prune to a crash costs
+   * nothing, so it needs no fsync of its own.
+   */
+  pruneHistory(beforeSec: number): number {
+    return Number(
+      this.#db.prepare("DELETE FROM lease_history WHERE at_sec < ?").run(beforeSec).changes,
+    );
   }
 
   close(): void {
@@ -426,6 +465,47 @@ function openReadOnly(path: string): DatabaseSync {
 }
 
 /** The stored leases (address order) matching every given filter field. */
+/** One lease_history row, as `tandem leases --history` shows it. */
+export interface HistoryRow {
+  readonly atSec: number;
+  readonly ip: Ipv4;
+  readonly state: string;
+  readonly hwAddr: string;
+  readonly clientId: string;
+  readonly hostname: string;
+  readonly relayInfo: string;
+  readonly startSec: number;
+  readonly endSec: number;
+}
+
+/** History rows of an address or a hardware address (hex, no separators), oldest first. */
+export function readHistoryFile(
+  path: string,
+  of: { readonly ip: Ipv4 } | { readonly hwAddr: string },
+): HistoryRow[] {
+  const db = openReadOnly(path);
+  try {
+    const [where, arg] = "ip" in of ? ["ip = ?", of.ip] : ["hw_addr = ?", of.hwAddr];
+    const rows = db.prepare(
+      `SELECT at_sec, ip, state, hw_addr, client_id, hostname, relay_info, start_sec, end_sec
+       FROM lease_history WHERE ${where} ORDER BY at_sec, rowid`,
+    ).all(arg);
+    return rows.map((r) => ({
+      atSec: Number(r.at_sec),
+      ip: Number(r.ip) as Ipv4,
+      state: String(r.state),
+      hwAddr: String(r.hw_addr),
+      clientId: String(r.client_id),
+      hostname: String(r.hostname),
+      relayInfo: String(r.relay_info),
+      startSec: Number(r.start_sec),
+      endSec: Number(r.end_sec),
+    }));
+  } finally {
+    db.close();
+  }
+}
+
 export function readLeasesFile(path: string, filter: LeaseFileFilter = {}): Lease[] {
   const db = openReadOnly(path);
   try {

@@ -16,10 +16,18 @@ export interface WriterStatements {
   readonly delete: StatementSync;
   readonly meta: StatementSync;
   readonly saveSeq: StatementSync;
+  /** Appends a lease_history row; undefined when history is off. */
+  readonly history: StatementSync | undefined;
 }
 
-export function prepareWriter(db: DatabaseSync): WriterStatements {
+export function prepareWriter(db: DatabaseSync, history = false): WriterStatements {
   return {
+    history: history
+      ? db.prepare(
+        "INSERT INTO lease_history (at_sec, ip, state, hw_addr, client_id, hostname, " +
+          "relay_info, start_sec, end_sec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      : undefined,
     put: db.prepare(
       `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (${COLUMNS.replace(/\w+/g, "?")})`,
     ),
@@ -70,6 +78,18 @@ export function writeBatch(
             l.potentialEndSec,
             l.pendingUpdate ? 1 : 0,
             ++seq,
+          );
+          // When the change happened: the client's last transaction, or when the state began.
+          st.history?.run(
+            Math.max(l.startSec, l.clttSec),
+            l.ip,
+            l.state,
+            l.hwAddr,
+            l.clientId,
+            l.hostname,
+            l.relayInfo,
+            l.startSec,
+            l.endSec,
           );
           break;
         }

@@ -9,23 +9,14 @@
  * Run: scripts/deno test --allow-all tests/e2e/crash_test.ts
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { relayAndServer, RELAYED_SPEC, spawnLoadClient } from "../helpers/relay_load.ts";
 import { e2eSkipReason, sleep, Topology, waitFor, withTimeout } from "../helpers/netns.ts";
-import { normalizeMac, REPO_ROOT, type ServerSpec } from "../helpers/tandem_process.ts";
+import { normalizeMac } from "../helpers/tandem_process.ts";
 import { serverUnderTest } from "./real_clients.ts";
 
 const skip = e2eSkipReason(["curl"]);
 const CLIENTS = 2000;
 const KILL_AFTER_ACKS = 600;
-
-const SPEC: ServerSpec = {
-  serverId: "10.10.0.2",
-  iface: "veth-s",
-  broadcastAddress: "10.10.0.255",
-  subnets: [
-    { cidr: "10.20.0.0/20", routers: ["10.20.0.1"], pools: ["10.20.1.0-10.20.15.254"] },
-    { cidr: "10.10.0.0/24", direct: true, pools: ["10.10.0.100-10.10.0.150"] },
-  ],
-};
 
 interface Ack {
   mac: string;
@@ -47,34 +38,17 @@ Deno.test({
     const topo = await Topology.create("k");
     let server;
     try {
-      const r = await topo.addNs("r");
-      const s = await topo.addNs("s");
-      await topo.link({ ns: r, ifname: "veth-r", cidr: "10.10.0.1/24" }, {
-        ns: s,
-        ifname: "veth-s",
-        cidr: "10.10.0.2/24",
-      });
-      await topo.exec(r, ["ip", "addr", "add", "10.20.0.1/20", "dev", "veth-r"]);
-      await topo.route(s, "10.20.0.0/20", "via", "10.10.0.1");
-      server = serverUnderTest(topo, s, SPEC);
+      const { r, s } = await relayAndServer(topo);
+      server = serverUnderTest(topo, s, RELAYED_SPEC);
       await server.start();
 
       const acksPath = `${topo.tmpDir}/acks.jsonl`;
-      const load = topo.spawn(r, [
-        `${REPO_ROOT}/scripts/deno`,
-        "run",
-        "--unstable-net",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
-        `${REPO_ROOT}/tests/helpers/dhcp_load_client.ts`,
-        "--server=10.10.0.2",
-        "--giaddr=10.20.0.1",
-        `--clients=${CLIENTS}`,
-        "--window=64",
-        "--seconds=30",
-        `--out=${acksPath}`,
-      ]);
+      const load = spawnLoadClient(topo, r, {
+        clients: CLIENTS,
+        window: 64,
+        seconds: 30,
+        out: acksPath,
+      });
 
       await waitFor(
         `${KILL_AFTER_ACKS} ACKs before the kill`,

@@ -204,6 +204,17 @@ export class TandemProcess implements DhcpServer {
     return r.stdout;
   }
 
+  /** Sends a signal to the running server (SIGHUP: reload). */
+  signal(sig: Deno.Signal): void {
+    if (!this.#proc) throw new Error("tandem not started");
+    this.#proc.kill(sig);
+  }
+
+  /** True once the server process has ended. */
+  exited(): boolean {
+    return this.#proc?.exited() ?? true;
+  }
+
   async kill9(): Promise<void> {
     const p = this.#proc;
     if (!p) return;

@@ -88,7 +88,10 @@ export class RelayClient {
   }
 
   /** DISCOVER -> OFFER -> REQUEST -> ACK for one client; returns the ACKed address. */
-  async dora(chaddr: Uint8Array, xid: number): Promise<{ type: number; ip: Ipv4 }> {
+  async dora(
+    chaddr: Uint8Array,
+    xid: number,
+  ): Promise<{ type: number; ip: Ipv4; options: ReadonlyMap<number, Uint8Array> }> {
     await this.send(request(MSG.DISCOVER, chaddr, this.giaddr, xid));
     const offer = await this.receive(REPLY_WAIT_MS);
     if (offer === undefined) throw new Error("no OFFER");
@@ -99,7 +102,11 @@ export class RelayClient {
     ]));
     const ack = await this.receive(REPLY_WAIT_MS);
     if (ack === undefined) throw new Error("no ACK");
-    return { type: ack.options.get(OPT.dhcpMessageType)?.[0] ?? 0, ip: ack.yiaddr };
+    return {
+      type: ack.options.get(OPT.dhcpMessageType)?.[0] ?? 0,
+      ip: ack.yiaddr,
+      options: ack.options,
+    };
   }
 
   close(): void {
