@@ -106,7 +106,13 @@ export function composeFailover(
   });
   const current = (): ServingScope =>
     scope ??= (peer.pairProblem === undefined ? watch : renewOnly)(
-      servingScope(peer.snapshot, fo, config.subnets, Math.floor(clock.nowMs() / 1000)),
+      servingScope(
+        peer.snapshot,
+        fo,
+        config.subnets,
+        Math.floor(clock.nowMs() / 1000),
+        peer.primaryHba === undefined ? {} : { primaryHba: peer.primaryHba },
+      ),
     );
   registry.gauge(
     "tandem_failover_state",
@@ -202,6 +208,7 @@ export function composeFailover(
         partner_since_sec: s.partner.sinceSec,
         connected: peer.connected,
         // draft §11: how the peer channel is protected, and whether the current link is TLS.
+        partner: fo.partner,
         authentication: fo.authentication,
         tls: fo.tls === undefined ? "off" : "required",
         link_tls: peer.connected && peer.linkSecured,

@@ -102,6 +102,11 @@ function failoverLines(fo: Doc, nowMs: number, time: (sec: number) => string): s
   if (cfg?.match === false) lines.push("config: DIFFERS from the partner's (scope settings)");
   else if (cfg?.match === true) lines.push("config: the same as the partner's");
   if (typeof fo.pair_problem === "string") lines.push(`PAIR PROBLEM: ${fo.pair_problem}`);
+  if (fo.partner === "isc-dhcpd") {
+    lines.push("partner: ISC dhcpd (legacy-peer mode: the failover link is not authenticated)");
+  } else if (fo.authentication === "none" && fo.tls !== "required") {
+    lines.push('failover link: NOT authenticated (authentication = "none", no TLS)');
+  }
   if (fo.partner_answering_clients === false) {
     lines.push("partner is not answering its clients: this box answers them (see the logs)");
   }

@@ -166,3 +166,14 @@ Deno.test("status: standalone, no now_sec in the document: the caller's clock", 
   ok(withoutNow.some((l) => l.startsWith("state: normal for 4 min 12 s")), withoutNow.join("\n"));
   match(localTime(T), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 });
+
+Deno.test("status: an unauthenticated failover link is said plainly", () => {
+  const say = (f: Record<string, unknown>) =>
+    formatStatus(doc(f), READY, T * 1000, { localTime: utc }).join("\n");
+  match(
+    say({ partner: "isc-dhcpd", authentication: "none" }),
+    /partner: ISC dhcpd \(legacy-peer mode: the failover link is not authenticated\)/,
+  );
+  match(say({ partner: "tandem", authentication: "none", tls: "off" }), /NOT authenticated/);
+  equal(say({ partner: "tandem", authentication: "hmac" }).includes("authenticated"), false);
+});

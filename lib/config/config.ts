@@ -87,6 +87,8 @@ export interface FailoverConfig {
   readonly autoPartnerDownSec: number;
   readonly maxUnackedBndupd: number;
   /** draft §11.1: "hmac" signs and requires a digest on every message; "none" neither. */
+  /** "isc-dhcpd": legacy-peer mode (FailoverConfig docs in schema.ts). */
+  readonly partner: "tandem" | "isc-dhcpd";
   readonly authentication: "hmac" | "none";
   /** Empty when authentication is "none". */
   readonly sharedSecret: string;

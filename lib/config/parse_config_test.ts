@@ -109,6 +109,7 @@ Deno.test("failover table becomes FailoverConfig with defaults", () => {
     receiveTimerMs: 800,
     autoPartnerDownSec: 0,
     maxUnackedBndupd: 64,
+    partner: "tandem",
     authentication: "hmac",
     sharedSecret: "test-shared-secret-0123456789",
     maxClockSkewSec: 60,

@@ -92,6 +92,11 @@ const failover = z.strictObject({
   receive_timer_ms: int(1, 3_600_000).default(800),
   auto_partner_down_sec: seconds.default(0),
   max_unacked_bndupd: int(1, 65535).default(64),
+  /**
+   * Who the partner is: another Tandem, or ISC dhcpd 4.4 (legacy-peer mode: no digest, no
+   * Tandem vendor options, one binding per BNDUPD; isc-notes §3).
+   */
+  partner: z.enum(["tandem", "isc-dhcpd"]).default("tandem"),
   /** draft §11.1: "hmac" signs every message with shared_secret; "none" must be said. */
   authentication: z.enum(["hmac", "none"]).default("hmac"),
   shared_secret: z.string().optional(),

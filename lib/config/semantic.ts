@@ -77,6 +77,7 @@ function toFailover(f: RawFailover): FailoverConfig {
     receiveTimerMs: f.receive_timer_ms,
     autoPartnerDownSec: f.auto_partner_down_sec,
     maxUnackedBndupd: f.max_unacked_bndupd,
+    partner: f.partner,
     authentication: f.authentication,
     sharedSecret: f.shared_secret ?? "",
     maxClockSkewSec: f.max_clock_skew_sec,
@@ -220,6 +221,22 @@ function checkFailover(f: RawFailover, report: Reporter): void {
       'authentication = "none" and no [failover.tls]: anyone who reaches the failover port ' +
         "from the partner's address can change this box's leases",
       "set the same shared_secret on both boxes, or configure [failover.tls]",
+    );
+  }
+  if (f.partner === "isc-dhcpd" && f.authentication !== "none") {
+    report.error(
+      "failover.authentication",
+      "ISC dhcpd 4.4 signs no failover message and drops none for lacking a digest, so a " +
+        "digest cannot protect this link",
+      'set authentication = "none" and carry the failover link on a dedicated link or VLAN',
+      "failover.partner",
+    );
+  }
+  if (f.partner === "isc-dhcpd" && f.tls !== undefined) {
+    report.error(
+      "failover.tls",
+      "ISC dhcpd 4.4 does not speak TLS on the failover link",
+      "remove [failover.tls] while the partner is ISC dhcpd",
     );
   }
   if (f.mode === "hot-standby" && f.reserve_percent === 0) {

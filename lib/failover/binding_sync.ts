@@ -20,6 +20,7 @@ import { LogLimiter } from "../log_limiter.ts";
 import { ownerStateOf } from "./serving.ts";
 import { endsOnAck } from "../lease/transitions.ts";
 
+/** Bindings per BNDUPD: the draft allows many; ISC dhcpd 4.4 takes exactly one (issue #11). */
 const BINDINGS_PER_MESSAGE = 64;
 /** BNDACKs are recorded in one transaction per this interval, not an fsync per BNDACK. */
 const ACK_WRITE_DELAY_MS = 50;
@@ -223,7 +224,10 @@ export class BindingSync {
   pump(): void {
     if (!this.#h.linkUp()) return;
     for (;;) {
-      const ips = this.#queue.take(BINDINGS_PER_MESSAGE, this.#partnerMaxUnacked);
+      const perMessage = this.#h.config.failover?.partner === "isc-dhcpd"
+        ? 1
+        : BINDINGS_PER_MESSAGE;
+      const ips = this.#queue.take(perMessage, this.#partnerMaxUnacked);
       if (ips.length === 0) break;
       const leases = ips.map((ip) => this.#h.store.get(ip)).filter((l): l is Lease =>
         l !== undefined

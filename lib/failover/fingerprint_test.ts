@@ -62,6 +62,7 @@ const base: Config = {
     receiveTimerMs: 30000,
     autoPartnerDownSec: 0,
     maxUnackedBndupd: 10,
+    partner: "tandem",
     authentication: "hmac",
     sharedSecret: "one",
     maxClockSkewSec: 60,

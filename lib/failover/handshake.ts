@@ -9,6 +9,7 @@ import type { Outgoing } from "./binding_sync.ts";
 import { decodeText, encodeText } from "./lease_sync.ts";
 import type { FailoverMessage, VendorOptions } from "./messages.ts";
 import { PROTOCOL_VERSION, REJECT } from "./options.ts";
+import { hbaFromSplit } from "./hash.ts";
 
 /** Vendor-specific sub-options: the scope-config fingerprint, this box's server id and role. */
 const VENDOR_FINGERPRINT = 1;
@@ -103,8 +104,16 @@ export function connectMessage(
     vendorClass: `tandem-${VERSION}`,
     protocolVersion: PROTOCOL_VERSION,
     mcltSec: fo.mcltSec,
+    // §7.8.1: the primary MUST send the HBA. Bit meaning as ISC dhcpd (isc-notes §3.4): a set
+    // bit is a bucket the primary serves; hot-standby gives the primary all 256.
+    hba: primaryHba(fo),
     vendorOptions: identity,
   };
+}
+
+/** The HBA of this pair's config, ISC bit meaning (a set bit: the primary serves). */
+export function primaryHba(fo: FailoverConfig): Uint8Array {
+  return hbaFromSplit(fo.mode === "hot-standby" ? 256 : fo.split);
 }
 
 /**

@@ -65,3 +65,11 @@ Deno.test("pairProblem: both primary, both secondary, one server id, two scopes;
   equal(says({ serverId: "10.0.0.1" }).includes("same server_id 10.0.0.1"), true);
   equal(says({ fingerprint: "other" }).includes("different scope configuration"), true);
 });
+
+Deno.test("connectMessage: the HBA rides in every CONNECT, ISC bit meaning (§7.8.1)", () => {
+  const all = connectMessage({ ...fo, mode: "hot-standby", split: 128 }, ID, 0);
+  const half = connectMessage({ ...fo, mode: "load-balancing", split: 128 }, ID, 0);
+  if (all.kind !== "connect" || half.kind !== "connect") throw new Error("not a CONNECT");
+  deepEqual([...(all.hba ?? [])], new Array(32).fill(0xff), "hot-standby: the primary serves all");
+  deepEqual([...(half.hba ?? [])], [...new Array(16).fill(0xff), ...new Array(16).fill(0)]);
+});

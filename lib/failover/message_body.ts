@@ -174,7 +174,7 @@ export function buildMessage(
 }
 
 function writeVendor(w: ByteWriter, vo: VendorOptions | undefined): void {
-  if (vo === undefined) return;
+  if (vo === undefined || vo.size === 0) return;
   const inner = new ByteWriter();
   for (const [code, data] of vo) inner.option(code, data);
   w.option(FO.vendorSpecificOptions, inner.finish());

@@ -80,6 +80,7 @@ export class FailoverPeer {
   readonly #conn: PeerConnection;
   #snap: FailoverSnapshot;
   #skewSec = 0;
+  #primaryHba: Uint8Array | undefined;
   readonly #timers = new Map<TimerKind, TimerHandle>();
   readonly #sync: BindingSync;
   #partnerFingerprint: string | undefined;
@@ -166,6 +167,11 @@ export class FailoverPeer {
       drop: (reason) => this.#drop(reason),
       updatesComplete: () => this.#event({ type: "updates-complete" }),
     });
+  }
+
+  /** The HBA the primary sent in CONNECT (a secondary's load balancing), once received. */
+  get primaryHba(): Uint8Array | undefined {
+    return this.#primaryHba;
   }
 
   get snapshot(): FailoverSnapshot {
@@ -462,6 +468,8 @@ export class FailoverPeer {
         this.#notePairProblem(undefined);
         this.#skewSec = skewSec; // §7.8.2 step 6: correct every received time by it
         this.#sync.partnerMaxUnacked = m.maxUnackedBndupd;
+        // §7.8.2: the primary's HBA decides load balancing (ISC meaning, hash.ts).
+        if (m.hba?.length === 32) this.#primaryHba = m.hba;
         this.#send(connectAck(fo, m.xid, this.#identity(), undefined, undefined, tls.tlsReply));
         this.#handshake(m.mcltSec);
         return;
@@ -613,6 +621,8 @@ export class FailoverPeer {
   }
 
   #identity(): Map<number, Uint8Array> {
+    // A legacy partner sees only what the draft defines (issue #11): no Tandem options.
+    if (this.#d.fo.partner === "isc-dhcpd") return new Map();
     const m = this.#mine();
     return identityOption(m.fingerprint, m.serverId, m.role);
   }

@@ -26,6 +26,7 @@ const cfg: FailoverConfig = {
   receiveTimerMs: 30000,
   autoPartnerDownSec: 0,
   maxUnackedBndupd: 10,
+  partner: "tandem",
   authentication: "hmac",
   sharedSecret: "x",
   maxClockSkewSec: 60,

@@ -37,6 +37,8 @@ export interface PairOptions {
   readonly pool?: string;
   readonly cidr?: string;
   readonly logLevel?: "debug" | "info" | "warning" | "error";
+  /** The partner is ISC dhcpd (legacy-peer mode: partner = "isc-dhcpd", no digest). */
+  readonly iscPartner?: boolean;
 }
 
 export interface PairAddressing {
@@ -95,7 +97,11 @@ mclt_sec = ${opts.mcltSec ?? 300}
 reserve_percent = ${opts.reservePercent ?? 20}
 contact_interval_ms = ${opts.contactIntervalMs ?? 200}
 receive_timer_ms = ${opts.receiveTimerMs ?? 800}
-shared_secret = "0123456789abcdef0123"
+${
+    opts.iscPartner === true
+      ? 'partner = "isc-dhcpd"\nauthentication = "none"'
+      : 'shared_secret = "0123456789abcdef0123"'
+  }
 
 [[subnet]]
 cidr = ${q(opts.cidr ?? RELAYED_CIDR)}
