@@ -407,6 +407,16 @@ export class FailoverPeer {
         this.#snap.role === "secondary" && this.#snap.state === "normal" && this.#conn.handshaken &&
         now - this.#poolreqSec >= POOLREQ_EVERY_SEC
       ) this.#sendPoolreq();
+      // An ISC dhcpd secondary never sends POOLREQ: the primary gives it its BACKUP share
+      // unasked, at once in NORMAL and then as often (as dhcpd's own primary does).
+      if (
+        this.#d.fo.partner === "isc-dhcpd" && this.#snap.role === "primary" &&
+        this.#snap.state === "normal" && this.#conn.handshaken &&
+        now - this.#poolreqSec >= POOLREQ_EVERY_SEC
+      ) {
+        this.#poolreqSec = now;
+        void this.#rebalance();
+      }
       this.#tick();
     });
   }
@@ -573,19 +583,28 @@ export class FailoverPeer {
     const reply = (n: number) => {
       if (this.#conn.link === link) this.#send({ kind: "poolresp", xid, addressesTransferred: n });
     };
-    if (this.#snap.role !== "primary" || this.#snap.state !== "normal") return reply(0);
+    void this.#rebalance().then(reply);
+  }
+
+  /** The FREE -> BACKUP moves of pool_balance.ts, stored then sent; resolves to the count. */
+  async #rebalance(): Promise<number> {
+    if (this.#snap.role !== "primary" || this.#snap.state !== "normal") return 0;
     const plan = planPoolBalance(this.#d.config.subnets, this.#d.fo, this.#d.store, this.#nowSec());
-    if (plan.moves.length === 0) return reply(0);
-    this.#d.store.commit(plan.moves.map((lease) => ({ kind: "put" as const, lease }))).then(() => {
-      this.#sync.enqueue(plan.moves);
-      this.#d.log.info("failover.pool_rebalanced", {
-        transferred: plan.moves.length,
-        pools: plan.pools.map((p) =>
-          `${p.subnetId}: backup ${p.secondaryAvailable}/${p.target}, free ${p.primaryAvailable}`
-        ).join("; "),
-      });
-      reply(plan.moves.length);
-    }, (e) => this.#d.log.error("failover.persist_failed", { error: String(e) }));
+    if (plan.moves.length === 0) return 0;
+    try {
+      await this.#d.store.commit(plan.moves.map((lease) => ({ kind: "put" as const, lease })));
+    } catch (e) {
+      this.#d.log.error("failover.persist_failed", { error: String(e) });
+      return 0;
+    }
+    this.#sync.enqueue(plan.moves);
+    this.#d.log.info("failover.pool_rebalanced", {
+      transferred: plan.moves.length,
+      pools: plan.pools.map((p) =>
+        `${p.subnetId}: backup ${p.secondaryAvailable}/${p.target}, free ${p.primaryAvailable}`
+      ).join("; "),
+    });
+    return plan.moves.length;
   }
 
   #handshake(mcltSec: number | undefined): void {

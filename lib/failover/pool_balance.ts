@@ -18,7 +18,7 @@ import type { FailoverConfig, SubnetConfig } from "../config/config.ts";
 import { emptyLease, type Lease } from "../lease/lease.ts";
 import type { LeaseView } from "../lease/store.ts";
 import type { Ipv4 } from "../wire/ipv4.ts";
-import { defaultOwnerOf, secondaryShareOf } from "./serving.ts";
+import { backupTargetOf, defaultOwnerOf, secondaryShareOf } from "./serving.ts";
 
 export interface PoolBalance {
   readonly subnetId: number;
@@ -50,6 +50,7 @@ export function planPoolBalance(
   maxMoves = 10_000,
 ): RebalancePlan {
   const share = secondaryShareOf(fo);
+  const targetShare = backupTargetOf(fo);
   const pools: PoolBalance[] = [];
   const moves: Lease[] = [];
   for (const subnet of subnets) {
@@ -82,7 +83,7 @@ export function planPoolBalance(
         }
       }
       const total = primaryAvailable + secondaryAvailable;
-      const target = Math.floor((total * share) / 100);
+      const target = Math.floor((total * targetShare) / 100);
       pools.push({ subnetId: subnet.id, primaryAvailable, secondaryAvailable, target });
       const slack = Math.max(1, Math.floor(total / 100));
       const want = Math.min(target - secondaryAvailable, maxMoves - moves.length);

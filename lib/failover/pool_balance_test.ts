@@ -4,7 +4,7 @@ import type { Hold } from "../lease/store.ts";
 import { type Ipv4, parseIpv4 } from "../wire/ipv4.ts";
 import { pairConfig } from "../../tests/helpers/pair_harness.ts";
 import { planPoolBalance } from "./pool_balance.ts";
-import { defaultOwnerOf } from "./serving.ts";
+import { defaultOwnerOf, secondaryShareOf } from "./serving.ts";
 
 // pair_harness: one pool 192.0.2.10-109 (100 addresses), hot-standby, reserve_percent = 20.
 const config = pairConfig("primary");
@@ -76,4 +76,14 @@ Deno.test("pool balance: within slack nothing moves; addresses on offer are neve
     else holds.add(ip);
   }
   equal(planPoolBalance(config.subnets, fo, leases(drained, holds), NOW).moves.length, 0);
+});
+
+Deno.test("pool balance: with ISC dhcpd nothing is BACKUP by default; the primary gives its share", () => {
+  const isc = { ...fo, partner: "isc-dhcpd" as const, authentication: "none" as const };
+  equal(secondaryShareOf(isc), 0, "an unrecorded address is the primary's on both boxes");
+  const plan = planPoolBalance(config.subnets, isc, leases(new Map()), NOW);
+  equal(plan.moves.length, 20, "20% of 100 addresses recorded as BACKUP and sent");
+  ok(plan.moves.every((l) => l.state === "backup" && l.pendingUpdate));
+  const given = new Map<number, Lease>(plan.moves.map((l) => [l.ip, l]));
+  equal(planPoolBalance(config.subnets, isc, leases(given), NOW).moves.length, 0, "then balanced");
 });

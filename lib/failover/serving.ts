@@ -77,6 +77,14 @@ function rankBefore(pool: PoolConfig, a: Ipv4, b: Ipv4): boolean {
  * (RFC 3074 split), so each server has addresses for the clients it answers.
  */
 export function secondaryShareOf(cfg: FailoverConfig): number {
+  // ISC dhcpd knows an address as the secondary's only from a BNDUPD saying BACKUP, so with it
+  // nothing is BACKUP by default: every unrecorded address is the primary's, on both boxes
+  // (issue #11; else a Tandem secondary could take an address dhcpd thinks its own FREE).
+  return cfg.partner === "isc-dhcpd" ? 0 : backupTargetOf(cfg);
+}
+
+/** What the secondary should hold, percent of each pool's available addresses (§5.4). */
+export function backupTargetOf(cfg: FailoverConfig): number {
   return cfg.mode === "load-balancing" ? ((256 - cfg.split) * 100) / 256 : cfg.reservePercent;
 }
 

@@ -22,6 +22,13 @@ import { UdhcpcClient } from "../helpers/pair_clients.ts";
 import { dhcpdConf, IscDhcpd } from "../helpers/isc_dhcpd.ts";
 import { ipInRange } from "./real_clients.ts";
 
+/** A waitFor failure with both servers' logs attached. */
+function failedWith(d: IscDhcpd, t: PairNode) {
+  return async (e: unknown): Promise<never> => {
+    throw new Error(`${e}\n--- dhcpd ---\n${await d.log()}\n--- tandem ---\n${await t.log()}`);
+  };
+}
+
 const skip = e2eSkipReason(["dhcpd", "udhcpc", "dhcrelay", "curl", "bridge"]);
 
 Deno.test({
@@ -55,9 +62,7 @@ Deno.test({
         },
         30_000,
         100,
-      ).catch(async (e) => {
-        throw new Error(`${e}\n--- dhcpd ---\n${await d.log()}\n--- tandem ---\n${await p.log()}`);
-      });
+      ).catch(failedWith(d, p));
       console.log(`NORMAL with dhcpd after ${Date.now() - t0} ms`);
 
       const client = new UdhcpcClient(net, 1, UdhcpcClient.macFor(1, 0x21));
@@ -74,9 +79,7 @@ Deno.test({
         },
         10_000,
         100,
-      ).catch(async (e) => {
-        throw new Error(`${e}\n--- dhcpd ---\n${await d.log()}\n--- tandem ---\n${await p.log()}`);
-      });
+      ).catch(failedWith(d, p));
       assertEquals(normalizeMac(onDhcpd.mac), normalizeMac(client.mac));
       await waitFor(
         "dhcpd acknowledged every update",
@@ -87,6 +90,28 @@ Deno.test({
         10_000,
         100,
       );
+      // dhcpd never asks (POOLREQ): the Tandem primary gives it its BACKUP share unasked.
+      const backups = await waitFor(
+        "dhcpd holds BACKUP addresses",
+        async () => {
+          const n = [...(await d.leases()).values()].filter((l) => l.state === "backup").length;
+          return n >= 20 ? n : undefined;
+        },
+        10_000,
+        100,
+      ).catch(failedWith(d, p));
+      console.log(`dhcpd holds ${backups} BACKUP addresses`);
+
+      // kill -9 the Tandem primary: dhcpd serves a new client from its own BACKUP addresses.
+      await p.kill9();
+      const killedAt = Date.now();
+      const second = new UdhcpcClient(net, 2, UdhcpcClient.macFor(2, 0x21));
+      await second.prepare();
+      await second.start();
+      const alone = await second.bound(30_000);
+      assertEquals(alone.server, LAN.secondary, "the survivor, dhcpd, answers");
+      assertEquals((await d.leases()).get(alone.ip)?.state, "active");
+      console.log(`dhcpd served a new client ${Date.now() - killedAt} ms after kill -9`);
     } finally {
       await primary?.stop();
       dhcpd?.stop();
@@ -117,9 +142,7 @@ Deno.test({
       await dhcpd.start(dhcpdConf("primary", { mcltSec: 60 }));
       const s = secondary;
       const d = dhcpd;
-      const failed = async (e: unknown) => {
-        throw new Error(`${e}\n--- dhcpd ---\n${await d.log()}\n--- tandem ---\n${await s.log()}`);
-      };
+      const failed = failedWith(d, s);
       await waitFor(
         "dhcpd primary and Tandem secondary NORMAL",
         async () => {
@@ -148,6 +171,29 @@ Deno.test({
         100,
       ).catch(failed);
       assertEquals(onTandem.hwAddr, normalizeMac(client.mac));
+      // dhcpd, the primary, gives its secondary BACKUP addresses on its own.
+      const backups = await waitFor(
+        "Tandem holds BACKUP addresses",
+        async () => {
+          const n = (await s.leases()).filter((l) => l.state === "backup").length;
+          return n > 0 ? n : undefined;
+        },
+        20_000,
+        200,
+      ).catch(failed);
+      console.log(`Tandem holds ${backups} BACKUP addresses from dhcpd`);
+
+      // kill -9 dhcpd: the Tandem secondary serves a new client from its BACKUP addresses.
+      d.kill9();
+      const killedAt = Date.now();
+      const second = new UdhcpcClient(net, 2, UdhcpcClient.macFor(2, 0x22));
+      await second.prepare();
+      await second.start();
+      const alone = await second.bound(30_000);
+      assertEquals(alone.server, LAN.secondary, "the survivor, Tandem, answers");
+      const rec = (await s.leases()).find((x) => x.ip === alone.ip);
+      assertEquals(rec?.state, "active");
+      console.log(`Tandem served a new client ${Date.now() - killedAt} ms after kill -9`);
     } finally {
       await secondary?.stop();
       dhcpd?.stop();

@@ -83,6 +83,10 @@ export class IscDhcpd {
     this.#proc?.kill("SIGTERM");
   }
 
+  kill9(): void {
+    this.#proc?.kill("SIGKILL");
+  }
+
   /** The latest record of each address in dhcpd's lease file. */
   async leases(): Promise<Map<string, DhcpdLease>> {
     const text = await Deno.readTextFile(this.leaseFile).catch(() => "");
