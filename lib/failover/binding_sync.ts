@@ -58,6 +58,7 @@ export class BindingSync {
   readonly #acked = new Map<Ipv4, { seq: number; rejected: boolean }>();
   #ackTimer: TimerHandle | undefined;
   #partnerMaxUnacked = 1;
+  #held = false;
   /** xid of the partner's UPDREQ/UPDREQALL we answer with UPDDONE when the queue drains. */
   #updReqXid: number | undefined;
 
@@ -90,7 +91,26 @@ export class BindingSync {
   }
 
   /** UPDREQALL (all bindings) or UPDREQ (the unacknowledged ones), §5.16. */
+  /**
+   * Holds our updates back until the partner's are in (release()). With ISC dhcpd, an update
+   * left unacknowledged by a crash and resent at once can cross the binding dhcpd made alone
+   * meanwhile, and dhcpd takes the older one over its own (issue #11): asked first (UPDREQ),
+   * dhcpd's newer binding reaches our store before anything of ours is sent, and what we then
+   * send is the current record.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  release(why: "upddone" | "timeout"): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#h.log.info("failover.updates_released", { after: why, queued: this.#queue.waiting });
+    this.pump();
+  }
+
   updateRequested(xid: number, all: boolean): void {
+    this.#held = false; // the partner waits for our UPDDONE: answer it
     for (const l of this.#h.store.all()) if (all || l.pendingUpdate) this.#queue.enqueue(l.ip);
     this.#updReqXid = xid;
     this.pump();
@@ -98,6 +118,7 @@ export class BindingSync {
 
   /** The link went down: whatever was in flight is sent again later (§8.4). */
   linkLost(): void {
+    this.#held = false;
     this.#queue.requeueInFlight();
     this.#updReqXid = undefined;
   }
@@ -222,7 +243,7 @@ export class BindingSync {
 
   /** Sends queued binding updates within the max-unacked window; UPDDONE when drained. */
   pump(): void {
-    if (!this.#h.linkUp()) return;
+    if (!this.#h.linkUp() || this.#held) return;
     for (;;) {
       const perMessage = this.#h.config.failover?.partner === "isc-dhcpd"
         ? 1

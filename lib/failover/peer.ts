@@ -52,6 +52,8 @@ const REFUSALS_WITH_REASON: readonly number[] = [
   REJECT.tlsNotConfigured,
   REJECT.tlsRequired,
 ];
+/** How long our updates wait for an ISC partner's UPDDONE after a (re)connection. */
+const PARTNER_UPDATES_WAIT_MS = 10_000;
 /** How often a secondary in NORMAL sends POOLREQ besides on entering NORMAL (§7.7). */
 const POOLREQ_EVERY_SEC = 300;
 
@@ -556,6 +558,7 @@ export class FailoverPeer {
         this.#sync.updateRequested(m.xid, false);
         return;
       case "upddone":
+        this.#sync.release("upddone");
         this.#event({ type: "updreq-done" });
         return;
       case "poolreq":
@@ -613,8 +616,16 @@ export class FailoverPeer {
       remote: this.#conn.link?.remote ?? "",
       skewSec: this.#skewSec,
     });
+    // ISC dhcpd: its bindings first, then ours (BindingSync.hold says why); UPDDONE, or a
+    // partner that never answers within PARTNER_UPDATES_WAIT_MS, releases ours.
+    const isc = this.#d.fo.partner === "isc-dhcpd";
+    if (isc) this.#sync.hold();
     // The "connected" transition asks for STATE (§7.9), sent once the state is stored.
     this.#event(mcltSec === undefined ? { type: "connected" } : { type: "connected", mcltSec });
+    if (isc) {
+      this.#send({ kind: "updreq" });
+      this.#d.clock.after(PARTNER_UPDATES_WAIT_MS, () => this.#sync.release("timeout"));
+    }
   }
 
   /**

@@ -1,10 +1,16 @@
 /**
  * Tandem paired with ISC dhcpd 4.4 (issue #11, legacy-peer mode `partner = "isc-dhcpd"`), in
- * network namespaces with dhcrelay pointing at both boxes and a real udhcpc client:
+ * network namespaces with dhcrelay pointing at both boxes and real udhcpc clients. For each
+ * role of Tandem (primary, secondary) and each mode (hot-standby, load-balancing):
  *
- *   Tandem primary + dhcpd secondary, hot-standby: both reach NORMAL over the draft's protocol
- *   (no digest, HBA in CONNECT, one binding per BNDUPD), the client is served by Tandem, and
- *   dhcpd's lease file records the binding with the client's MAC.
+ *   1. both reach NORMAL over the draft's protocol (no digest, the HBA in CONNECT with ISC's
+ *      bit meaning, one binding per BNDUPD); the time is printed;
+ *   2. a client is served and its lease reaches the other box (Tandem's store, dhcpd's file);
+ *   3. the secondary holds BACKUP addresses: dhcpd pushes them, and a Tandem primary gives them
+ *      unasked (dhcpd never sends POOLREQ);
+ *   4. kill -9 of the primary: the secondary serves a new client from its BACKUP addresses;
+ *   5. the primary restarts: both NORMAL again, and the lease made meanwhile is on both;
+ *   6. no address is active for two clients on either box.
  *
  * Run: scripts/deno test --allow-all tests/e2e/isc_interop_test.ts
  */
@@ -16,188 +22,192 @@ import {
   LAN,
   nsAddressing,
   PairNode,
+  type PairRole,
   RELAYED_POOL,
 } from "../helpers/pair_topology.ts";
 import { UdhcpcClient } from "../helpers/pair_clients.ts";
 import { dhcpdConf, IscDhcpd } from "../helpers/isc_dhcpd.ts";
 import { ipInRange } from "./real_clients.ts";
 
-/** A waitFor failure with both servers' logs attached. */
-function failedWith(d: IscDhcpd, t: PairNode) {
-  return async (e: unknown): Promise<never> => {
-    throw new Error(`${e}\n--- dhcpd ---\n${await d.log()}\n--- tandem ---\n${await t.log()}`);
+const skip = e2eSkipReason(["dhcpd", "udhcpc", "dhcrelay", "curl", "bridge"]);
+type Mode = "hot-standby" | "load-balancing";
+
+/** One server of the mixed pair, seen the same way whichever program it is. */
+interface Box {
+  readonly role: PairRole;
+  /** Active leases: address -> normalized MAC. */
+  active(): Promise<Map<string, string>>;
+  backups(): Promise<number>;
+  kill9(): Promise<void>;
+  restart(): Promise<void>;
+  log(): Promise<string>;
+}
+
+function tandemBox(node: PairNode): Box {
+  return {
+    role: node.role,
+    async active() {
+      const ls = (await node.leases()).filter((l) => l.state === "active");
+      return new Map(ls.map((l) => [l.ip, l.hwAddr]));
+    },
+    async backups() {
+      return (await node.leases()).filter((l) => l.state === "backup").length;
+    },
+    kill9: () => node.kill9(),
+    restart: () => node.spawn(),
+    log: () => node.log(),
   };
 }
 
-const skip = e2eSkipReason(["dhcpd", "udhcpc", "dhcrelay", "curl", "bridge"]);
+function dhcpdBox(d: IscDhcpd, conf: string): Box {
+  return {
+    role: d.role,
+    async active() {
+      const ls = [...(await d.leases()).values()].filter((l) => l.state === "active");
+      return new Map(ls.map((l) => [l.ip, normalizeMac(l.mac)]));
+    },
+    async backups() {
+      return [...(await d.leases()).values()].filter((l) => l.state === "backup").length;
+    },
+    kill9: () => Promise.resolve(d.kill9()),
+    restart: () => d.start(conf),
+    log: () => d.log(),
+  };
+}
 
-Deno.test({
-  name: "isc interop: Tandem primary + dhcpd secondary reach NORMAL, a lease reaches dhcpd",
-  ignore: skip !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const topo = await Topology.create("ii");
-    let primary: PairNode | undefined;
-    let dhcpd: IscDhcpd | undefined;
-    try {
-      const net = await buildPairNet(topo);
-      dhcpd = new IscDhcpd(topo, net.s, "secondary");
-      await dhcpd.start(dhcpdConf("secondary", { mcltSec: 60 }));
-      primary = new PairNode(topo, net.p, "primary", nsAddressing("primary"), {
-        iscPartner: true,
-        mcltSec: 60,
-      });
-      const t0 = Date.now();
-      await primary.spawn();
-      await primary.waitReady(30_000, true);
-      const p = primary;
-      const d = dhcpd;
-      await waitFor(
-        "Tandem primary and dhcpd secondary NORMAL",
-        async () => {
-          if (d.exited()) throw new Error(`dhcpd exited:\n${await d.log()}`);
-          const f = await p.failover();
-          return f?.state === "normal" && f.partner_state === "normal" ? f : undefined;
-        },
-        30_000,
-        100,
-      ).catch(failedWith(d, p));
-      console.log(`NORMAL with dhcpd after ${Date.now() - t0} ms`);
+function interop(tandemRole: PairRole, mode: Mode) {
+  const dhcpdRole: PairRole = tandemRole === "primary" ? "secondary" : "primary";
+  Deno.test({
+    name: `isc interop: Tandem ${tandemRole} + dhcpd ${dhcpdRole}, ${mode}`,
+    ignore: skip !== undefined,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const topo = await Topology.create(tandemRole === "primary" ? "ip" : "is");
+      let node: PairNode | undefined;
+      let dhcpd: IscDhcpd | undefined;
+      try {
+        const net = await buildPairNet(topo);
+        const ns = (role: PairRole) => role === "primary" ? net.p : net.s;
+        node = new PairNode(topo, ns(tandemRole), tandemRole, nsAddressing(tandemRole), {
+          iscPartner: true,
+          mcltSec: 60,
+          mode,
+        });
+        const tandem = node;
+        const d = new IscDhcpd(topo, ns(dhcpdRole), dhcpdRole);
+        dhcpd = d;
+        const conf = dhcpdConf(dhcpdRole, {
+          mcltSec: 60,
+          split: mode === "hot-standby" ? 256 : 128,
+        });
+        const boxes = { [tandemRole]: tandemBox(tandem), [dhcpdRole]: dhcpdBox(d, conf) } as Record<
+          PairRole,
+          Box
+        >;
+        const failed = async (e: unknown): Promise<never> => {
+          const records = `tandem: ${JSON.stringify(await tandem.leases().catch(() => []))}\n` +
+            `dhcpd: ${await Deno.readTextFile(d.leaseFile).catch(() => "")}`;
+          throw new Error(
+            `${e}\n--- dhcpd ---\n${await d.log()}\n--- tandem ---\n${await tandem.log()}\n` +
+              `--- records ---\n${records}`,
+          );
+        };
+        const bothNormal = (what: string) =>
+          waitFor(
+            what,
+            async () => {
+              if (d.exited()) throw new Error(`dhcpd exited:\n${await d.log()}`);
+              const f = await tandem.failover();
+              return f?.state === "normal" && f.partner_state === "normal" ? f : undefined;
+            },
+            40_000,
+            100,
+          ).catch(failed);
+        const onBoth = (ip: string, mac: string) =>
+          waitFor(
+            `${ip} active for ${mac} on both boxes`,
+            async () => {
+              const [a, b] = [await boxes.primary.active(), await boxes.secondary.active()];
+              return a.get(ip) === mac && b.get(ip) === mac ? true : undefined;
+            },
+            30_000, // it may queue behind up to 75 BACKUP transfers, one per BNDUPD
+            100,
+          ).catch(failed);
+        let clients = 0;
+        const client = async () => {
+          clients++;
+          const c = new UdhcpcClient(net, clients, UdhcpcClient.macFor(clients, 0x30));
+          await c.prepare();
+          await c.start();
+          return { c, got: await c.bound(30_000) };
+        };
 
-      const client = new UdhcpcClient(net, 1, UdhcpcClient.macFor(1, 0x21));
-      await client.prepare();
-      await client.start();
-      const got = await client.bound();
-      assert(ipInRange(got.ip, RELAYED_POOL), `client got ${got.ip}`);
-      assertEquals(got.server, LAN.primary, "hot-standby: the primary answers");
-      const onDhcpd = await waitFor(
-        `dhcpd records ${got.ip}`,
-        async () => {
-          const l = (await d.leases()).get(got.ip);
-          return l?.state === "active" ? l : undefined;
-        },
-        10_000,
-        100,
-      ).catch(failedWith(d, p));
-      assertEquals(normalizeMac(onDhcpd.mac), normalizeMac(client.mac));
-      await waitFor(
-        "dhcpd acknowledged every update",
-        async () => {
-          const f = await p.failover();
-          return f?.unacked_updates === 0 && f.backlog === 0 ? true : undefined;
-        },
-        10_000,
-        100,
-      );
-      // dhcpd never asks (POOLREQ): the Tandem primary gives it its BACKUP share unasked.
-      const backups = await waitFor(
-        "dhcpd holds BACKUP addresses",
-        async () => {
-          const n = [...(await d.leases()).values()].filter((l) => l.state === "backup").length;
-          return n >= 20 ? n : undefined;
-        },
-        10_000,
-        100,
-      ).catch(failedWith(d, p));
-      console.log(`dhcpd holds ${backups} BACKUP addresses`);
+        const t0 = Date.now();
+        // Tandem first: dhcpd dials its partner at start and, when that fails, only at its
+        // next retry (tens of seconds); a Tandem secondary does not dial (only the primary
+        // sends CONNECT, §7.8.1).
+        await tandem.spawn();
+        await tandem.waitReady(30_000, true);
+        await d.start(conf);
+        await bothNormal("both NORMAL");
+        const normalMs = Date.now() - t0;
 
-      // kill -9 the Tandem primary: dhcpd serves a new client from its own BACKUP addresses.
-      await p.kill9();
-      const killedAt = Date.now();
-      const second = new UdhcpcClient(net, 2, UdhcpcClient.macFor(2, 0x21));
-      await second.prepare();
-      await second.start();
-      const alone = await second.bound(30_000);
-      assertEquals(alone.server, LAN.secondary, "the survivor, dhcpd, answers");
-      assertEquals((await d.leases()).get(alone.ip)?.state, "active");
-      console.log(`dhcpd served a new client ${Date.now() - killedAt} ms after kill -9`);
-    } finally {
-      await primary?.stop();
-      dhcpd?.stop();
-      await topo.cleanup();
-    }
-  },
-});
+        const first = await client();
+        assert(ipInRange(first.got.ip, RELAYED_POOL), `client got ${first.got.ip}`);
+        if (mode === "hot-standby") assertEquals(first.got.server, LAN.primary);
+        await onBoth(first.got.ip, normalizeMac(first.c.mac));
 
-Deno.test({
-  name: "isc interop: dhcpd primary + Tandem secondary reach NORMAL, a lease reaches Tandem",
-  ignore: skip !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const topo = await Topology.create("ij");
-    let secondary: PairNode | undefined;
-    let dhcpd: IscDhcpd | undefined;
-    try {
-      const net = await buildPairNet(topo);
-      secondary = new PairNode(topo, net.s, "secondary", nsAddressing("secondary"), {
-        iscPartner: true,
-        mcltSec: 60,
-      });
-      const t0 = Date.now();
-      await secondary.spawn();
-      await secondary.waitReady(30_000, true);
-      dhcpd = new IscDhcpd(topo, net.p, "primary");
-      await dhcpd.start(dhcpdConf("primary", { mcltSec: 60 }));
-      const s = secondary;
-      const d = dhcpd;
-      const failed = failedWith(d, s);
-      await waitFor(
-        "dhcpd primary and Tandem secondary NORMAL",
-        async () => {
-          if (d.exited()) throw new Error(`dhcpd exited:\n${await d.log()}`);
-          const f = await s.failover();
-          return f?.state === "normal" && f.partner_state === "normal" ? f : undefined;
-        },
-        30_000,
-        100,
-      ).catch(failed);
-      console.log(`NORMAL with dhcpd after ${Date.now() - t0} ms`);
+        const backups = await waitFor(
+          "the secondary holds BACKUP addresses",
+          async () => {
+            const n = await boxes.secondary.backups();
+            return n >= 10 ? n : undefined;
+          },
+          30_000,
+          200,
+        ).catch(failed);
 
-      const client = new UdhcpcClient(net, 1, UdhcpcClient.macFor(1, 0x22));
-      await client.prepare();
-      await client.start();
-      const got = await client.bound();
-      assert(ipInRange(got.ip, RELAYED_POOL), `client got ${got.ip}`);
-      assertEquals(got.server, LAN.primary, "hot-standby: dhcpd, the primary, answers");
-      const onTandem = await waitFor(
-        `Tandem records ${got.ip}`,
-        async () => {
-          const l = (await s.leases()).find((x) => x.ip === got.ip);
-          return l?.state === "active" ? l : undefined;
-        },
-        10_000,
-        100,
-      ).catch(failed);
-      assertEquals(onTandem.hwAddr, normalizeMac(client.mac));
-      // dhcpd, the primary, gives its secondary BACKUP addresses on its own.
-      const backups = await waitFor(
-        "Tandem holds BACKUP addresses",
-        async () => {
-          const n = (await s.leases()).filter((l) => l.state === "backup").length;
-          return n > 0 ? n : undefined;
-        },
-        20_000,
-        200,
-      ).catch(failed);
-      console.log(`Tandem holds ${backups} BACKUP addresses from dhcpd`);
+        await boxes.primary.kill9();
+        const killedAt = Date.now();
+        const alone = await client();
+        const takeoverMs = Date.now() - killedAt;
+        assertEquals(alone.got.server, LAN.secondary, "the survivor answers");
 
-      // kill -9 dhcpd: the Tandem secondary serves a new client from its BACKUP addresses.
-      d.kill9();
-      const killedAt = Date.now();
-      const second = new UdhcpcClient(net, 2, UdhcpcClient.macFor(2, 0x22));
-      await second.prepare();
-      await second.start();
-      const alone = await second.bound(30_000);
-      assertEquals(alone.server, LAN.secondary, "the survivor, Tandem, answers");
-      const rec = (await s.leases()).find((x) => x.ip === alone.ip);
-      assertEquals(rec?.state, "active");
-      console.log(`Tandem served a new client ${Date.now() - killedAt} ms after kill -9`);
-    } finally {
-      await secondary?.stop();
-      dhcpd?.stop();
-      await topo.cleanup();
-    }
-  },
-});
+        const restartedAt = Date.now();
+        await boxes.primary.restart();
+        if (tandemRole === "primary") await tandem.waitReady(30_000, true);
+        await bothNormal("both NORMAL again after the restart");
+        const resyncMs = Date.now() - restartedAt;
+        await onBoth(alone.got.ip, normalizeMac(alone.c.mac));
+        await onBoth(first.got.ip, normalizeMac(first.c.mac));
+
+        for (const box of [boxes.primary, boxes.secondary]) {
+          const owners = new Map<string, string>();
+          for (const [ip, mac] of await box.active()) {
+            const prev = owners.get(ip);
+            assert(prev === undefined || prev === mac, `${ip} active for two clients`);
+            owners.set(ip, mac);
+          }
+        }
+        const released = (await tandem.log()).split("\n")
+          .filter((l) => l.includes("failover.updates_released"))
+          .map((l) => (JSON.parse(l).properties as { after: string }).after);
+        console.log(`our updates released after: ${released.join(", ")}`);
+        console.log(
+          `tandem ${tandemRole}, ${mode}: NORMAL after ${normalMs} ms; secondary BACKUP ` +
+            `${backups}; kill -9 primary -> new client served by the secondary after ` +
+            `${takeoverMs} ms; restart -> NORMAL and synced after ${resyncMs} ms; duplicates 0`,
+        );
+      } finally {
+        await node?.stop();
+        dhcpd?.stop();
+        await topo.cleanup();
+      }
+    },
+  });
+}
+
+for (const role of ["primary", "secondary"] as const) {
+  for (const mode of ["hot-standby", "load-balancing"] as const) interop(role, mode);
+}
