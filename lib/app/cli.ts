@@ -10,6 +10,7 @@ import { TlsConfigError } from "../platform/peer_tls.ts";
 import { onReload, onTerminate } from "../platform/signals.ts";
 import { VERSION } from "../version.ts";
 import { printHistory, printLeases } from "./leases_command.ts";
+import { runImport } from "./import_command.ts";
 import { adminCall, printStatus } from "./status_command.ts";
 import { LISTEN_FAILED_EXIT, ListenFailed } from "../platform/listen_error.ts";
 import { parseCommandLine, type Values } from "./cli_args.ts";
@@ -93,6 +94,21 @@ async function runCommand(command: string, values: Values, positionals: string[]
       const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
       const url = str("url") ?? httpUrl(config!);
       return await adminCall("partner-down", url, str("token") ?? config?.http.adminToken);
+    }
+    case "import": {
+      const conf = str("dhcpd-conf");
+      if (conf === undefined) {
+        console.error("tandem import: --dhcpd-conf FILE is required");
+        return 2;
+      }
+      const opt = (k: string, as: string) => str(k) === undefined ? {} : { [as]: str(k) };
+      return await runImport({
+        conf,
+        ...opt("dhcpd-leases", "leases"),
+        ...opt("out", "out"),
+        ...opt("state-dir", "stateDir"),
+        ...opt("server-id", "serverId"),
+      });
     }
     case "reload": {
       const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;

@@ -106,6 +106,27 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     "partner-down",
     "operator command: tell this box its failover partner is down",
   ),
+  import: {
+    synopsis: "tandem import --dhcpd-conf FILE [--dhcpd-leases FILE] [--out FILE] " +
+      "[--state-dir DIR] [--server-id ADDRESS]",
+    summary: "turn an ISC dhcpd configuration into a Tandem TOML and its lease file into a " +
+      "new Tandem store; says what it could not translate",
+    positionals: 0,
+    options: {
+      "dhcpd-conf": { type: "string" },
+      "dhcpd-leases": { type: "string" },
+      out: { type: "string" },
+      "state-dir": { type: "string" },
+      "server-id": { type: "string" },
+    },
+    flags: [
+      ["--dhcpd-conf FILE", "the dhcpd.conf to translate (required)"],
+      ["--dhcpd-leases FILE", "also import this dhcpd.leases into the new store"],
+      ["--out FILE", "write the TOML here (default: standard output)"],
+      ["--state-dir DIR", "the new box's state directory (default: /var/lib/tandem)"],
+      ["--server-id ADDRESS", "this box's address (default: the failover peer's address)"],
+    ],
+  },
   reload: adminCommand(
     "reload",
     "operator command: the running server reads its config file again and applies what may " +
