@@ -83,6 +83,8 @@ export class FailoverPeer {
   #snap: FailoverSnapshot;
   #skewSec = 0;
   #primaryHba: Uint8Array | undefined;
+  /** xid of the UPDREQ sent at connection to an ISC partner, until its UPDDONE. */
+  #holdXid: number | undefined;
   readonly #timers = new Map<TimerKind, TimerHandle>();
   readonly #sync: BindingSync;
   #partnerFingerprint: string | undefined;
@@ -558,7 +560,12 @@ export class FailoverPeer {
         this.#sync.updateRequested(m.xid, false);
         return;
       case "upddone":
-        this.#sync.release("upddone");
+        if (m.xid === this.#holdXid) {
+          // The answer to our own connection-time UPDREQ (ISC partner), not to the state
+          // machine's request (RECOVER's UPDREQALL): it releases our updates, nothing more.
+          this.#holdXid = undefined;
+          return this.#sync.release("upddone");
+        }
         this.#event({ type: "updreq-done" });
         return;
       case "poolreq":
@@ -623,7 +630,7 @@ export class FailoverPeer {
     // The "connected" transition asks for STATE (§7.9), sent once the state is stored.
     this.#event(mcltSec === undefined ? { type: "connected" } : { type: "connected", mcltSec });
     if (isc) {
-      this.#send({ kind: "updreq" });
+      this.#holdXid = this.#send({ kind: "updreq" });
       this.#d.clock.after(PARTNER_UPDATES_WAIT_MS, () => this.#sync.release("timeout"));
     }
   }

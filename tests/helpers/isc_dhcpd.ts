@@ -83,6 +83,12 @@ export class IscDhcpd {
     this.#proc?.kill("SIGTERM");
   }
 
+  /** SIGTERM, then waits until the process has gone (a replacement needs its port). */
+  async stopAndWait(): Promise<void> {
+    this.#proc?.kill("SIGTERM");
+    await this.#proc?.status;
+  }
+
   kill9(): void {
     this.#proc?.kill("SIGKILL");
   }

@@ -39,6 +39,8 @@ export interface PairOptions {
   readonly logLevel?: "debug" | "info" | "warning" | "error";
   /** The partner is ISC dhcpd (legacy-peer mode: partner = "isc-dhcpd", no digest). */
   readonly iscPartner?: boolean;
+  /** Joins a pair that exists already (a migration): never started with --new-pair. */
+  readonly joinsExistingPair?: boolean;
 }
 
 export interface PairAddressing {
@@ -187,7 +189,7 @@ export class PairNode {
     // A brand-new pair is commissioned on its first start (--new-pair); later starts are
     // restarts on the same state directory.
     const argv = [TANDEM_BIN, "run", "--config", this.configPath];
-    if (this.#starts === 1) argv.push("--new-pair");
+    if (this.#starts === 1 && this.opts.joinsExistingPair !== true) argv.push("--new-pair");
     if (this.ns !== undefined) {
       const p = this.topo.spawn(this.ns, argv);
       this.#proc = p;
