@@ -211,8 +211,13 @@ export function importDhcpdConf(
         f.push(`load_balance_max_secs = ${n}`);
       } else if (k[0] === "max-unacked-updates") f.push(`max_unacked_bndupd = ${n}`);
       else if (k[0] === "max-response-delay") {
-        f.push(`receive_timer_ms = ${n * 1000}`, `contact_interval_ms = ${Math.max(1, n * 250)}`);
+        const ms = Math.max(3, n) * 1000;
+        f.push(`receive_timer_ms = ${ms}`, `contact_interval_ms = ${ms / 3}`);
       } else skip(p, "not translated in a failover peer");
+    }
+    // dhcpd sends CONTACT every third of the receive timer we advertise (whole seconds).
+    if (!f.some((l) => l.startsWith("receive_timer_ms"))) {
+      f.push("receive_timer_ms = 3000", "contact_interval_ms = 1000");
     }
     // dhcpd's split: buckets the primary serves; all of them is hot-standby.
     if (split === undefined || split >= 256) f.push(`mode = "hot-standby"`);

@@ -232,6 +232,16 @@ function checkFailover(f: RawFailover, report: Reporter): void {
       "failover.partner",
     );
   }
+  if (f.partner === "isc-dhcpd" && f.receive_timer_ms < 3000) {
+    report.error(
+      "failover.receive_timer_ms",
+      `receive_timer_ms is ${f.receive_timer_ms}: ISC dhcpd sends CONTACT every third of the ` +
+        "receive timer we advertise, in whole seconds, so below 3 s it floods the link",
+      "set receive_timer_ms = 3000 (or more) and contact_interval_ms = 1000 while the partner " +
+        "is ISC dhcpd",
+      "failover.partner",
+    );
+  }
   if (f.partner === "isc-dhcpd" && f.tls !== undefined) {
     report.error(
       "failover.tls",

@@ -10,12 +10,14 @@
  *      unasked (dhcpd never sends POOLREQ);
  *   4. kill -9 of the primary: the secondary serves a new client from its BACKUP addresses;
  *   5. the primary restarts: both NORMAL again, and the lease made meanwhile is on both;
- *   6. no address is active for two clients on either box.
+ *   6. no address is active for two clients on either box;
+ *   7. tshark's dhcpfo dissector decodes every failover message on the link, with no malformed
+ *      frame and no expert warning.
  *
  * Run: scripts/deno test --allow-all tests/e2e/isc_interop_test.ts
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { e2eSkipReason, Topology, waitFor } from "../helpers/netns.ts";
+import { e2eSkipReason, run, Topology, waitFor } from "../helpers/netns.ts";
 import { normalizeMac } from "../helpers/tandem_process.ts";
 import {
   buildPairNet,
@@ -25,11 +27,62 @@ import {
   type PairRole,
   RELAYED_POOL,
 } from "../helpers/pair_topology.ts";
-import { UdhcpcClient } from "../helpers/pair_clients.ts";
+import { Capture, UdhcpcClient } from "../helpers/pair_clients.ts";
 import { dhcpdConf, IscDhcpd } from "../helpers/isc_dhcpd.ts";
 import { ipInRange } from "./real_clients.ts";
 
-const skip = e2eSkipReason(["dhcpd", "udhcpc", "dhcrelay", "curl", "bridge"]);
+const skip = e2eSkipReason(["dhcpd", "udhcpc", "dhcrelay", "curl", "bridge", "tshark"]);
+
+/**
+ * dhcpfo frames in a capture of port 647; malformed ones and those with an expert warning or
+ * worse ("src<TAB>types<TAB>messages"), except the one Wireshark raises for binary option
+ * values it shows as text: a client-identifier with a NUL octet is "Trailing stray
+ * characters" in dhcpd's own BNDUPDs as in Tandem's, so it is counted per sender, not failed.
+ */
+async function dissect(
+  pcap: string,
+): Promise<
+  { messages: number; contacts: number; warned: string[]; strayBySender: Record<string, number> }
+> {
+  const tshark = (filter: string) =>
+    run([
+      "tshark",
+      "-n",
+      "-r",
+      pcap,
+      "-d",
+      "tcp.port==647,dhcpfo",
+      "-Y",
+      filter,
+      "-T",
+      "fields",
+      "-e",
+      "ip.src",
+      "-e",
+      "dhcpfo.type",
+      "-e",
+      "_ws.expert.message",
+    ], { timeoutMs: 30_000 }).then((r) => r.stdout.split("\n").filter((l) => l.trim() !== ""));
+  const all = await tshark("dhcpfo");
+  const messages = all.length; // frames carrying dhcpfo (a frame may carry several)
+  // Both sides' CONTACTs: every third of the advertised receive timer, so a handful.
+  const contacts = all.reduce(
+    (n, l) => n + (l.split("\t")[1] ?? "").split(",").filter((t) => t === "11").length,
+    0,
+  );
+  const flagged = await tshark(
+    "_ws.malformed or (dhcpfo and _ws.expert.severity >= 6291456)",
+  );
+  const stray = "Trailing stray characters";
+  const strayBySender: Record<string, number> = {};
+  const warned = flagged.filter((l) => {
+    const [src = "", , msgs = ""] = l.split("\t");
+    if (msgs.replaceAll(stray, "").replaceAll(",", "").trim() !== "") return true;
+    strayBySender[src] = (strayBySender[src] ?? 0) + 1;
+    return false;
+  });
+  return { messages, contacts, warned, strayBySender };
+}
 type Mode = "hot-standby" | "load-balancing";
 
 /** One server of the mixed pair, seen the same way whichever program it is. */
@@ -86,9 +139,13 @@ function interop(tandemRole: PairRole, mode: Mode) {
       const topo = await Topology.create(tandemRole === "primary" ? "ip" : "is");
       let node: PairNode | undefined;
       let dhcpd: IscDhcpd | undefined;
+      let capture: Capture | undefined;
       try {
         const net = await buildPairNet(topo);
         const ns = (role: PairRole) => role === "primary" ? net.p : net.s;
+        const pcap = `${topo.tmpDir}/failover.pcap`;
+        capture = new Capture(topo, ns(tandemRole), "fo0", "tcp port 647", pcap);
+        await capture.start();
         node = new PairNode(topo, ns(tandemRole), tandemRole, nsAddressing(tandemRole), {
           iscPartner: true,
           mcltSec: 60,
@@ -190,6 +247,13 @@ function interop(tandemRole: PairRole, mode: Mode) {
             owners.set(ip, mac);
           }
         }
+        await capture.stop();
+        const { messages, contacts, warned, strayBySender } = await dissect(pcap);
+        // A test of under a minute: CONTACT every second or so per side, not a flood.
+        assert(contacts < 300, `${contacts} CONTACT messages: the link is flooded`);
+        console.log(`"${"Trailing stray characters"}" by sender: ${JSON.stringify(strayBySender)}`);
+        assert(messages > 20, `only ${messages} dhcpfo frames decoded`);
+        assertEquals(warned, [], `dhcpfo frames with expert warnings:\n${warned.join("\n")}`);
         const released = (await tandem.log()).split("\n")
           .filter((l) => l.includes("failover.updates_released"))
           .map((l) => (JSON.parse(l).properties as { after: string }).after);
@@ -197,9 +261,11 @@ function interop(tandemRole: PairRole, mode: Mode) {
         console.log(
           `tandem ${tandemRole}, ${mode}: NORMAL after ${normalMs} ms; secondary BACKUP ` +
             `${backups}; kill -9 primary -> new client served by the secondary after ` +
-            `${takeoverMs} ms; restart -> NORMAL and synced after ${resyncMs} ms; duplicates 0`,
+            `${takeoverMs} ms; restart -> NORMAL and synced after ${resyncMs} ms; duplicates 0; ` +
+            `${messages} failover frames (${contacts} CONTACT) decoded by tshark, 0 warnings`,
         );
       } finally {
+        await capture?.stop();
         await node?.stop();
         dhcpd?.stop();
         await topo.cleanup();

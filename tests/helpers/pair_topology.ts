@@ -97,8 +97,8 @@ partner_port = ${addr.partnerPort}
 mode = ${q(opts.mode ?? "hot-standby")}
 mclt_sec = ${opts.mcltSec ?? 300}
 reserve_percent = ${opts.reservePercent ?? 20}
-contact_interval_ms = ${opts.contactIntervalMs ?? 200}
-receive_timer_ms = ${opts.receiveTimerMs ?? 800}
+contact_interval_ms = ${opts.contactIntervalMs ?? (opts.iscPartner === true ? 1000 : 200)}
+receive_timer_ms = ${opts.receiveTimerMs ?? (opts.iscPartner === true ? 3000 : 800)}
 ${
     opts.iscPartner === true
       ? 'partner = "isc-dhcpd"\nauthentication = "none"'
