@@ -24,7 +24,7 @@ failover peer "campus" {
   port 647;
   peer address 10.40.0.2;
   peer port 647;
-  max-response-delay 30;
+  max-response-delay 10;
   max-unacked-updates 10;
   load balance max seconds 3;
 }
@@ -102,6 +102,8 @@ Deno.test("tandem import: dhcpd.conf and dhcpd.leases to a valid TOML and a stor
     equal(c.failover?.authentication, "none");
     equal(c.failover?.relationshipName, "campus");
     equal(c.failover?.mode, "hot-standby");
+    equal(c.failover?.receiveTimerMs, 10_000, "max-response-delay 10");
+    equal(c.failover?.contactIntervalMs, 3333);
     equal(c.leaseTimes.defaultSec, 3600);
     equal(c.options.get(46)?.[0], 8, "netbios-node-type carried over");
     const sub = c.subnets.find((s) => formatIpv4(s.cidr.network) === "10.20.0.0")!;

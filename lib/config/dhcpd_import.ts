@@ -212,7 +212,7 @@ export function importDhcpdConf(
       } else if (k[0] === "max-unacked-updates") f.push(`max_unacked_bndupd = ${n}`);
       else if (k[0] === "max-response-delay") {
         const ms = Math.max(3, n) * 1000;
-        f.push(`receive_timer_ms = ${ms}`, `contact_interval_ms = ${ms / 3}`);
+        f.push(`receive_timer_ms = ${ms}`, `contact_interval_ms = ${Math.floor(ms / 3)}`);
       } else skip(p, "not translated in a failover peer");
     }
     // dhcpd sends CONTACT every third of the receive timer we advertise (whole seconds).
