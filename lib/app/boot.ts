@@ -7,7 +7,7 @@ import { SqliteLeaseStore } from "../platform/sqlite_store.ts";
 import { Registry } from "../http/metrics.ts";
 import { httpHandler, type ReadyState } from "../http/routes.ts";
 import { commitHooks, dhcpMetrics } from "./dhcp_metrics.ts";
-import { POOL_LOW_PERCENT, PoolWatch } from "./pool_watch.ts";
+import { PoolWatch } from "./pool_watch.ts";
 import { DhcpServer } from "./server.ts";
 import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
 import { statusDocument } from "./status.ts";
@@ -177,7 +177,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
   const poolWatch = new PoolWatch(config, log);
   registry.gauge(
     "tandem_pool_low",
-    `1 while a subnet's available addresses are below ${POOL_LOW_PERCENT}% of its pools.`,
+    "1 while a subnet's available addresses are below pool_low_percent of its pools.",
     () => current.subnets.map((s) => [{ subnet: String(s.id) }, poolWatch.low(s.id) ? 1 : 0]),
   );
   const server = new DhcpServer({

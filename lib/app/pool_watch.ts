@@ -1,6 +1,7 @@
 /**
  * Pool low-water warnings: every expiry sweep (10 s) each subnet's available share is checked
- * (the /status figures, status.ts): below POOL_LOW_PERCENT a `pool.low` warning, at none left
+ * (the /status figures, status.ts): below `pool_low_percent` (default 10) a `pool.low` warning,
+ * at none left
  * `pool.exhausted`, and `pool.recovered` once it is back above. One line per crossing, not per
  * check; tandem_pool_low{subnet} is 1 while low, for alerting.
  */
@@ -8,8 +9,6 @@ import type { Config } from "../config/config.ts";
 import type { EventLog } from "../event_log.ts";
 import type { LeaseView } from "../lease/store.ts";
 import { subnetStatus } from "./status.ts";
-
-export const POOL_LOW_PERCENT = 10;
 
 type Level = "ok" | "low" | "exhausted";
 
@@ -30,7 +29,7 @@ export class PoolWatch {
       const available = s.free + s.backup;
       const level: Level = available === 0
         ? "exhausted"
-        : available * 100 < s.pool_size * POOL_LOW_PERCENT
+        : available * 100 < s.pool_size * this.config.poolLowPercent
         ? "low"
         : "ok";
       const before = this.#level.get(s.id) ?? "ok";

@@ -33,3 +33,21 @@ Deno.test("pool watch: low below 10%, exhausted at none, recovered above; one li
   deepEqual(log.events.map((e) => e.event), ["pool.low", "pool.exhausted", "pool.recovered"]);
   equal(watch.low(1), false);
 });
+
+Deno.test("pool watch: the threshold is pool_low_percent, and a reload may change it", () => {
+  const config = makeConfig({
+    poolLowPercent: 50,
+    subnets: [subnet(1, "10.0.0.0/24", { pools: [pool("10.0.0.100", "10.0.0.119")] })],
+  });
+  const store = new MemoryLeaseStore();
+  const log = new MemoryLog();
+  const watch = new PoolWatch(config, log);
+  for (let n = 0; n < 11; n++) {
+    store.apply([{ kind: "put", lease: emptyLease(ipv4(ip("10.0.0.100") + n), 1, "active", 0) }]);
+  }
+  watch.check(store); // 9 of 20 left: 45% < 50%
+  deepEqual(log.events.map((e) => e.event), ["pool.low"]);
+  watch.config = { ...config, poolLowPercent: 0 };
+  watch.check(store);
+  equal(watch.low(1), false, "0 turns the warning off");
+});

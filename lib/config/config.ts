@@ -111,6 +111,8 @@ export interface Config {
   readonly subnets: readonly SubnetConfig[];
   readonly http: { readonly address: string; readonly port: number; readonly adminToken?: string };
   readonly stateDir: string;
+  /** pool.low below this percent of a subnet's pool addresses available (0: never). */
+  readonly poolLowPercent: number;
   /** How long a group of decided lease changes may wait for more before its commit. */
   readonly commitWindowMs: number;
   /** Days of lease history kept in the store; 0: none recorded. */

@@ -2,7 +2,8 @@
  * What a reload may change while serving, and what needs a restart. Pure: two validated
  * Configs in, the keys that differ and the verdict out.
  *
- * Live on every box: authoritative, offer_hold_sec, decline_probation_sec, [log] level.
+ * Live on every box: authoritative, offer_hold_sec, decline_probation_sec, pool_low_percent,
+ * [log] level.
  * Live on a standalone box: the scopes too ([[subnet]] with pools, exclusions, reservations and
  * options, [options], [lease]): the next packet is decided with them, leases are left alone (a
  * lease outside the new pools is not renewed and ends at its expiry, RFC 2131 §4.3.2 NAK on
@@ -31,6 +32,7 @@ const NAMES: Readonly<Record<keyof Config, string>> = {
   subnets: "[[subnet]]",
   http: "[http]",
   stateDir: "[store] state_dir",
+  poolLowPercent: "pool_low_percent",
   commitWindowMs: "[store] commit_window_ms",
   historyDays: "[store] history_days",
   logLevel: "[log] level",
@@ -43,6 +45,7 @@ const LIVE: ReadonlySet<keyof Config> = new Set([
   "offerHoldSec",
   "declineProbationSec",
   "logLevel",
+  "poolLowPercent",
 ]);
 
 export function reloadPlan(current: Config, next: Config): ReloadPlan {

@@ -112,6 +112,8 @@ export const configSchema = z.strictObject({
   authoritative: z.boolean().default(true),
   offer_hold_sec: int(1, 3600).default(30),
   decline_probation_sec: seconds.default(3600),
+  /** Below this share of a subnet's pool addresses available: pool.low (app/pool_watch.ts). */
+  pool_low_percent: int(0, 100).default(10),
   dhcp: dhcp.prefault({}),
   lease: leaseTimes.prefault({}),
   http: http.prefault({}),

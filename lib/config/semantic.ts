@@ -52,6 +52,7 @@ export function checkSemantics(raw: RawConfig, report: Reporter): Config {
       ...(http.admin_token === undefined ? {} : { adminToken: http.admin_token }),
     },
     stateDir: raw.store.state_dir,
+    poolLowPercent: raw.pool_low_percent,
     commitWindowMs: raw.store.commit_window_ms,
     historyDays: raw.store.history_days,
     logLevel: raw.log.level,

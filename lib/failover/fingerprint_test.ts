@@ -45,6 +45,7 @@ const base: Config = {
   http: { address: "127.0.0.1", port: 8080 },
   stateDir: "/var/lib/tandem",
   commitWindowMs: 2,
+  poolLowPercent: 10,
   historyDays: 30,
   logLevel: "info",
   failover: {

@@ -135,6 +135,7 @@ export function makeConfig(over: Partial<Config> = {}): Config {
     http: { address: "127.0.0.1", port: 8067 },
     stateDir: "/nonexistent",
     commitWindowMs: 0,
+    poolLowPercent: 10,
     historyDays: 0,
     logLevel: "info",
     ...over,
