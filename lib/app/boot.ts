@@ -27,11 +27,7 @@ import { loadTlsMaterial } from "../platform/peer_tls.ts";
 import type { PeerNetwork } from "../failover/peer_link.ts";
 import { listening } from "../platform/listen_error.ts";
 import type { DatagramTransport } from "../platform/udp.ts";
-import { reloadPlan } from "../config/reload_plan.ts";
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+import { reloader, type ReloadResult } from "./reload.ts";
 
 export interface Running {
   readonly dhcpPort: number;
@@ -49,12 +45,6 @@ export interface Running {
    * `tandem reload` and POST /reload all come here.
    */
   reload(): Promise<ReloadResult>;
-}
-
-export interface ReloadResult {
-  readonly ok: boolean;
-  readonly message: string;
-  readonly changed: readonly string[];
 }
 
 export interface BootOptions {
@@ -204,6 +194,17 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     stopping
       ? { ready: false, reasons: ["shutting down"] }
       : failover?.ready() ?? { ready: true, reasons: [] };
+  const reload = reloader({
+    log,
+    ...(opts.reloadSource === undefined ? {} : { source: opts.reloadSource }),
+    current: () => current,
+    apply: async (next) => {
+      if (next.logLevel !== current.logLevel) await opts.onLogLevel?.(next.logLevel);
+      current = next;
+      server.setConfig(next);
+      poolWatch.config = next;
+    },
+  });
   const handler = httpHandler({
     nowMs: () => clock.nowMs(),
     metrics: registry,
@@ -216,7 +217,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
         failover?.status(),
       ),
     ...(failover === undefined ? {} : { partnerDown: () => failover.peer.partnerDown() }),
-    reload: () => reload(),
+    reload,
     ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
   });
   let http: HttpServerHandle;
@@ -239,34 +240,6 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     db: dbPath,
     leases: store.size(),
   });
-  let reloading: Promise<ReloadResult> | undefined;
-  const reload = (): Promise<ReloadResult> =>
-    reloading ??= applyReload().finally(() => (reloading = undefined));
-  const applyReload = async (): Promise<ReloadResult> => {
-    const refuse = (message: string, changed: readonly string[] = []): ReloadResult => {
-      log.warn("config.reload_refused", { reason: message, changed: changed.join(", ") });
-      return { ok: false, message, changed };
-    };
-    if (opts.reloadSource === undefined) return refuse("this server was not started from a file");
-    let next: Config;
-    try {
-      next = await opts.reloadSource();
-    } catch (e) {
-      return refuse(`the new config is not valid; the running one stays:\n${errorText(e)}`);
-    }
-    const plan = reloadPlan(current, next);
-    if (!plan.ok) return refuse(`${plan.reason}; the running config stays`, plan.changed);
-    if (plan.changed.length === 0) {
-      log.info("config.reloaded", { changed: "nothing" });
-      return { ok: true, message: "no change", changed: [] };
-    }
-    if (next.logLevel !== current.logLevel) await opts.onLogLevel?.(next.logLevel);
-    current = next;
-    server.setConfig(next);
-    poolWatch.config = next;
-    log.info("config.reloaded", { changed: plan.changed.join(", ") });
-    return { ok: true, message: `applied: ${plan.changed.join(", ")}`, changed: plan.changed };
-  };
   // Lease history older than [store] history_days goes, at start and then hourly.
   const pruneHistory = () => {
     if (current.historyDays === 0) return;

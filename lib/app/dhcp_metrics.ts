@@ -10,9 +10,8 @@ import { BINDING_STATES } from "../lease/lease.ts";
 import { subnetStatus } from "./status.ts";
 import { VERSION } from "../version.ts";
 
-/** config: the config, or a getter for the current one (a reload replaces it). */
-export function dhcpMetrics(reg: Registry, config: Config | (() => Config), leases: LeaseView) {
-  const current = typeof config === "function" ? config : () => config;
+/** current: the running config (a reload replaces it). */
+export function dhcpMetrics(reg: Registry, current: () => Config, leases: LeaseView) {
   reg.gauge(
     "tandem_leases",
     "Stored lease records (not addresses: see tandem_pool_addresses) by binding state " +

@@ -62,7 +62,7 @@ function setup() {
   const store = new GatedStore();
   const sock = new FakeSocket();
   const registry = new Registry();
-  const metrics = dhcpMetrics(registry, config, store);
+  const metrics = dhcpMetrics(registry, () => config, store);
   const log = new MemoryLog();
   const fatal: unknown[] = [];
   store.hooks = commitHooks(metrics, log, () => 0, (e) => {

@@ -244,10 +244,8 @@ export class BindingSync {
   /** Sends queued binding updates within the max-unacked window; UPDDONE when drained. */
   pump(): void {
     if (!this.#h.linkUp() || this.#held) return;
+    const perMessage = this.#h.config.failover?.partner === "isc-dhcpd" ? 1 : BINDINGS_PER_MESSAGE;
     for (;;) {
-      const perMessage = this.#h.config.failover?.partner === "isc-dhcpd"
-        ? 1
-        : BINDINGS_PER_MESSAGE;
       const ips = this.#queue.take(perMessage, this.#partnerMaxUnacked);
       if (ips.length === 0) break;
       const leases = ips.map((ip) => this.#h.store.get(ip)).filter((l): l is Lease =>

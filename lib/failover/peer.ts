@@ -85,6 +85,7 @@ export class FailoverPeer {
   #primaryHba: Uint8Array | undefined;
   /** xid of the UPDREQ sent at connection to an ISC partner, until its UPDDONE. */
   #holdXid: number | undefined;
+  #holdTimer: { cancel(): void } | undefined;
   readonly #timers = new Map<TimerKind, TimerHandle>();
   readonly #sync: BindingSync;
   #partnerFingerprint: string | undefined;
@@ -564,6 +565,7 @@ export class FailoverPeer {
           // The answer to our own connection-time UPDREQ (ISC partner), not to the state
           // machine's request (RECOVER's UPDREQALL): it releases our updates, nothing more.
           this.#holdXid = undefined;
+          this.#holdTimer?.cancel();
           return this.#sync.release("upddone");
         }
         this.#event({ type: "updreq-done" });
@@ -631,7 +633,11 @@ export class FailoverPeer {
     this.#event(mcltSec === undefined ? { type: "connected" } : { type: "connected", mcltSec });
     if (isc) {
       this.#holdXid = this.#send({ kind: "updreq" });
-      this.#d.clock.after(PARTNER_UPDATES_WAIT_MS, () => this.#sync.release("timeout"));
+      this.#holdTimer?.cancel();
+      this.#holdTimer = this.#d.clock.after(
+        PARTNER_UPDATES_WAIT_MS,
+        () => this.#sync.release("timeout"),
+      );
     }
   }
 

@@ -18,7 +18,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { e2eSkipReason, run, Topology, waitFor } from "../helpers/netns.ts";
 import { normalizeMac, REPO_ROOT } from "../helpers/tandem_process.ts";
 import { buildPairNet, nsAddressing, PairNode, type PairRole } from "../helpers/pair_topology.ts";
-import { UdhcpcClient } from "../helpers/pair_clients.ts";
+import { boundClient } from "../helpers/pair_clients.ts";
 import { dhcpdConf, IscDhcpd } from "../helpers/isc_dhcpd.ts";
 
 const skip = e2eSkipReason(["dhcpd", "udhcpc", "dhcrelay", "curl", "bridge"]);
@@ -47,13 +47,7 @@ Deno.test({
       await dp.start(dhcpdConf("primary", { mcltSec: MCLT }));
 
       let n = 0;
-      const client = async () => {
-        n++;
-        const c = new UdhcpcClient(net, n, UdhcpcClient.macFor(n, 0x40));
-        await c.prepare();
-        await c.start();
-        return { c, got: await c.bound(40_000) };
-      };
+      const client = () => boundClient(net, ++n, 0x40, 40_000);
       const first = [await client(), await client(), await client()];
       const had = new Map(first.map((x) => [normalizeMac(x.c.mac), x.got.ip]));
 

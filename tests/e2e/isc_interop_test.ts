@@ -27,7 +27,7 @@ import {
   type PairRole,
   RELAYED_POOL,
 } from "../helpers/pair_topology.ts";
-import { Capture, UdhcpcClient } from "../helpers/pair_clients.ts";
+import { boundClient, Capture } from "../helpers/pair_clients.ts";
 import { dhcpdConf, IscDhcpd } from "../helpers/isc_dhcpd.ts";
 import { ipInRange } from "./real_clients.ts";
 
@@ -192,13 +192,7 @@ function interop(tandemRole: PairRole, mode: Mode) {
             100,
           ).catch(failed);
         let clients = 0;
-        const client = async () => {
-          clients++;
-          const c = new UdhcpcClient(net, clients, UdhcpcClient.macFor(clients, 0x30));
-          await c.prepare();
-          await c.start();
-          return { c, got: await c.bound(30_000) };
-        };
+        const client = () => boundClient(net, ++clients, 0x30);
 
         const t0 = Date.now();
         // Tandem first: dhcpd dials its partner at start and, when that fails, only at its

@@ -25,6 +25,19 @@ exit 0
  * One busybox udhcpc on its own interface (distinct MAC) in the client namespace: -q exits
  * after the first lease, -n gives up after -t tries (so every run is bounded), no release.
  */
+/** A new udhcpc client `index` on its own link, started; resolves once it is bound. */
+export async function boundClient(
+  net: PairNet,
+  index: number,
+  tag: number,
+  timeoutMs = 30_000,
+): Promise<{ c: UdhcpcClient; got: ClientBound }> {
+  const c = new UdhcpcClient(net, index, UdhcpcClient.macFor(index, tag));
+  await c.prepare();
+  await c.start();
+  return { c, got: await c.bound(timeoutMs) };
+}
+
 export class UdhcpcClient {
   readonly ifname: string;
   readonly events: string;

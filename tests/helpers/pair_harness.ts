@@ -1,6 +1,6 @@
 /**
  * Two Tandem boxes in one process, each the real runtime: a DhcpServer (lib/app/server.ts) with its
- * WritePipeline, store, reclaim sweep and reply pacing, and the real FailoverPeer composed as
+ * store and group commit, reclaim sweep and reply pacing, and the real FailoverPeer composed as
  * boot.ts composes it (lib/app/failover_boot.ts), each on its own ManualClock (skewable),
  * over a switchable MemoryNet for failover and an in-memory datagram transport for DHCP. A
  * global timeline records every ACK a client saw, in true time, so a checker can prove no
@@ -125,7 +125,7 @@ export class Box {
     newPair = false,
   ) {
     this.clock = new ManualClock(nowMs);
-    const metrics = dhcpMetrics(this.registry, config, store);
+    const metrics = dhcpMetrics(this.registry, () => config, store);
     // The index is rebuilt from the "disk" at every start: what a group had not written when
     // the box died is gone, as after a real crash.
     this.decided = new DecidedStore(async (ops) => {
