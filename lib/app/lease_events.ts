@@ -7,6 +7,7 @@
 import type { DhcpPacket } from "../wire/dhcp_message.ts";
 import { formatIpv4, type Ipv4 } from "../wire/ipv4.ts";
 import { toHex } from "../wire/bytes.ts";
+import { macFromHex } from "../wire/client_key.ts";
 import { parseRelayAgentInformation } from "../wire/relay_agent.ts";
 import type { Lease } from "../lease/lease.ts";
 import type { Decision } from "../dhcp/decision.ts";
@@ -84,7 +85,7 @@ export function expiryEvents(decided: readonly Lease[], box: string): LeaseEvent
     event: "lease.expire" as const,
     props: {
       ip: formatIpv4(l.ip),
-      mac: l.hwAddr,
+      mac: macFromHex(l.hwAddr),
       ...(l.clientId === "" ? {} : { client_id: l.clientId }),
       ...(l.hostname === "" ? {} : { hostname: l.hostname }),
       state: l.state,

@@ -47,6 +47,12 @@ Deno.test("lease events: NAK, DECLINE, RELEASE and expiry; nothing for an OFFER'
   );
   const discover = request(MSG.DISCOVER, mac(9), giaddr, 5);
   deepEqual(leaseEventsOf(discover, none, [], "b"), []);
-  const expired = expiryEvents([emptyLease(ip, 1, "expired", 0)], "b");
-  deepEqual(expired.map((e) => [e.event, e.props.state]), [["lease.expire", "expired"]]);
+  const expired = expiryEvents(
+    [{ ...emptyLease(ip, 1, "expired", 0), hwAddr: "525400000009" }],
+    "b",
+  );
+  // The same MAC form as the ACK's (a log search for one MAC finds every event of it).
+  deepEqual(expired.map((e) => [e.event, e.props.state, e.props.mac]), [
+    ["lease.expire", "expired", "52:54:00:00:00:09"],
+  ]);
 });

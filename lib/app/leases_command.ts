@@ -3,6 +3,7 @@ import { readHistoryFile, readLeasesFile } from "../platform/sqlite_store.ts";
 import type { Lease } from "../lease/lease.ts";
 import { BINDING_STATES, type BindingState } from "../lease/lease.ts";
 import { formatIpv4, parseIpv4 } from "../wire/ipv4.ts";
+import { macFromHex } from "../wire/client_key.ts";
 
 export interface LeasesOptions {
   readonly json: boolean;
@@ -11,10 +12,6 @@ export interface LeasesOptions {
 
 function iso(sec: number): string {
   return sec > 0 ? new Date(sec * 1000).toISOString().replace(".000Z", "Z") : "-";
-}
-
-function mac(hex: string): string {
-  return hex.match(/../g)?.join(":") ?? "";
 }
 
 function databaseExists(dbPath: string): boolean {
@@ -37,7 +34,7 @@ export function leaseJson(l: Lease) {
     ip: formatIpv4(l.ip),
     state: l.state,
     subnet_id: l.subnetId,
-    hw_address: mac(l.hwAddr),
+    hw_address: macFromHex(l.hwAddr),
     client_id: l.clientId,
     client_key: l.clientKey,
     hostname: l.hostname,
@@ -106,7 +103,7 @@ export function printHistory(dbPath: string, query: string, opts: HistoryOptions
     at: iso(r.atSec),
     ip: formatIpv4(r.ip),
     state: r.state,
-    hw_address: mac(r.hwAddr),
+    hw_address: macFromHex(r.hwAddr),
     client_id: r.clientId,
     hostname: r.hostname,
     start: iso(r.startSec),
@@ -120,7 +117,7 @@ export function printHistory(dbPath: string, query: string, opts: HistoryOptions
     const held = [...latest.values()].filter((r) => r.state === "active" && r.endSec > atSec);
     const answer = held.map((r) => ({
       ip: formatIpv4(r.ip),
-      hw_address: mac(r.hwAddr),
+      hw_address: macFromHex(r.hwAddr),
       client_id: r.clientId,
       hostname: r.hostname,
       since: iso(r.startSec),

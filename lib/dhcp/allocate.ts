@@ -10,6 +10,7 @@ import { broadcastOf, cidrContains, type Ipv4, ipv4 } from "../wire/ipv4.ts";
 import { bytesEqual } from "../wire/bytes.ts";
 import type { HandleContext } from "./handle_context.ts";
 import type { ClientIdentity } from "./request.ts";
+import { clientKeyOf } from "../wire/client_key.ts";
 
 export type AllocationSource =
   | "binding"
@@ -228,6 +229,22 @@ function scanPools(
 }
 
 /**
+ * A client that sends a client identifier, and whose earlier binding was recorded by chaddr
+ * alone (ISC dhcpd replicates an ended lease without its client-uid; a lease file import may
+ * lack it too): those records, so the client finds its previous address (RFC 2131 §4.3.1).
+ * A record made with another client identifier is not this client's.
+ */
+function recordedByChaddr(
+  client: ClientIdentity,
+  subnet: SubnetConfig,
+  ctx: HandleContext,
+): readonly Lease[] {
+  if (client.clientId === undefined || client.clientId.length === 0) return [];
+  return ctx.leases.byClient(clientKeyOf(undefined, client.htype, client.hwAddr))
+    .filter((l) => l.subnetId === subnet.id && l.clientId === "");
+}
+
+/**
  * Picks the address for a client in a subnet (RFC 2131 §4.3.1 order), or undefined when none
  * is available. requestedIp is option 50 (DISCOVER) when present.
  */
@@ -273,7 +290,7 @@ export function allocate(
   }
   // §4.3.1: "The client's previous address as recorded in the client's (now expired or
   // released) binding, if that address is in the server's pool of available addresses".
-  for (const l of mine) {
+  for (const l of [...mine, ...recordedByChaddr(client, subnet, ctx)]) {
     if (l.state === "active" && l.endSec > ctx.nowSec) continue;
     const v = addressVerdict(l.ip, client, subnet, ctx);
     if (v.ok) return found(l.ip, "previous", v.existing);

@@ -70,6 +70,19 @@ Deno.test("allocate order: binding > reservation > requested > previous > pool",
   assert(fresh?.pool === NET.pools[0]);
 });
 
+Deno.test("previous address recorded by chaddr alone (ISC dhcpd FREE without client-uid)", () => {
+  const byHw = who(11);
+  const withId = who(11, "01020000000011"); // the same chaddr, now sending option 61
+  const c = ctx([bound("10.0.0.106", byHw, { state: "free", endSec: 0, clientId: "" })]);
+  const p = allocate(withId, NET, undefined, c);
+  assertEquals([p?.ip, p?.source], [ip("10.0.0.106"), "previous"]);
+  // A record made under another client identifier is that client's, not this one's.
+  const otherId = ctx([
+    bound("10.0.0.106", byHw, { state: "free", endSec: 0, clientId: "01ffffffffffff" }),
+  ]);
+  assertEquals(allocate(withId, NET, undefined, otherId)?.source, "pool");
+});
+
 Deno.test("addressVerdict: the refusals", () => {
   const me = who(1);
   const other = who(2);
@@ -235,7 +248,7 @@ Deno.test("a pool every address of which was used before costs a bounded scan pe
   const view = counting(c.store);
   const poolCursor = new Map<number, number>();
   for (let n = 0; n < 20; n++) {
-    const client = who(n, `dd${n.toString(16).padStart(4, "0")}`);
+    const client = who(0x4000 + n, `dd${n.toString(16).padStart(4, "0")}`); // chaddr unused
     const a = allocate(client, big, undefined, { ...c, leases: view, poolCursor });
     assert(a?.nextScan !== undefined, "a reusable address is found");
     assertEquals(c.store.get(a.ip)?.state, "expired");

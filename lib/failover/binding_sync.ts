@@ -18,7 +18,7 @@ import type { FailoverRole } from "./snapshot.ts";
 import { UpdateQueue } from "./update_queue.ts";
 import { LogLimiter } from "../log_limiter.ts";
 import { ownerStateOf } from "./serving.ts";
-import { endsOnAck } from "../lease/transitions.ts";
+import { bndupdRule, endsOnAck } from "../lease/transitions.ts";
 
 /** Bindings per BNDUPD: the draft allows many; ISC dhcpd 4.4 takes exactly one (issue #11). */
 const BINDINGS_PER_MESSAGE = 64;
@@ -110,7 +110,11 @@ export class BindingSync {
   }
 
   updateRequested(xid: number, all: boolean): void {
-    this.#held = false; // the partner waits for our UPDDONE: answer it
+    // The partner waits for our UPDDONE. A held secondary answers now; a held primary answers
+    // once the secondary's own updates are in (its UPDDONE releases ours): the secondary always
+    // answers, so the two never wait for each other, and what the primary sends is judged
+    // against what the secondary did alone (§7.1.3) instead of crossing it.
+    if (!this.#held || this.#h.role() !== "primary") this.#held = false;
     for (const l of this.#h.store.all()) if (all || l.pendingUpdate) this.#queue.enqueue(l.ip);
     this.#updReqXid = xid;
     this.pump();
@@ -139,14 +143,20 @@ export class BindingSync {
     const ops: LeaseOp[] = [];
     const acks: { ip: Ipv4; rejectReason?: number; message?: string }[] = [...(m.rejected ?? [])];
     for (const b of m.bindings) {
-      const v = judgeBinding(
-        b,
-        this.#h.store.get(b.ip),
-        this.#h.config,
-        role,
-        nowSec,
-        this.#h.skewSec(),
-      );
+      const held = this.#h.store.get(b.ip);
+      const v = judgeBinding(b, held, this.#h.config, role, nowSec, this.#h.skewSec());
+      if (held?.pendingUpdate) {
+        // §7.1.3: the partner's update crossed ours for the same address (ours not yet
+        // acknowledged). The figure's rules decided which stands; say which, and why.
+        this.#h.metrics.crossedUpdates.inc({ kept: v.accept ? "partner" : "ours" });
+        this.#h.log.info("failover.update_crossed", {
+          ip: formatIpv4(b.ip),
+          ours: held.state,
+          theirs: b.status,
+          kept: v.accept ? "partner's (ours is withdrawn, not sent again)" : "ours",
+          rule: v.accept ? bndupdRule(held.state, b.status) : v.message,
+        });
+      }
       if (v.accept) {
         ops.push({ kind: "put", lease: v.lease, by: "partner" });
         acks.push({ ip: b.ip });

@@ -37,6 +37,10 @@ export function failoverMetrics(reg: Registry) {
       "tandem_failover_bindings_rejected_total",
       "Binding updates from the partner rejected, by reason.",
     ),
+    crossedUpdates: reg.counter(
+      "tandem_failover_crossed_updates_total",
+      "Partner updates that crossed one of ours for the same address (§7.1.3), by whose was kept.",
+    ),
     updatesRejectedByPartner: reg.counter(
       "tandem_failover_updates_rejected_by_partner_total",
       "Our binding updates the partner rejected, by reason.",

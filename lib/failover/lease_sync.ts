@@ -125,9 +125,11 @@ export function judgeBinding(
     ...base,
     subnetId,
     state,
-    // An address made available by EXPIRED/RELEASED keeps its last client (§5.11: client
-    // identification SHOULD appear), so that client can have it back (RFC 2131 §4.3.1).
-    clientKey: b.status === "free" || b.status === "backup" ? "" : key,
+    // An available address keeps its last client when the update names one (§5.11: client
+    // identification SHOULD appear), so that client can have it back (RFC 2131 §4.3.1). ISC
+    // dhcpd sends an ended lease as FREE with its chaddr (and without the client-uid), so a
+    // FREE binding counts as well as EXPIRED/RELEASED.
+    clientKey: key,
     hwType: b.hardware?.htype ?? 0,
     hwAddr: b.hardware === undefined ? "" : toHex(b.hardware.addr),
     clientId: b.clientId === undefined ? "" : toHex(b.clientId),

@@ -78,6 +78,8 @@ export class PeerConnection {
   #backoffMs = 100;
   #listener: { close(): void } | undefined;
   #dialing = false;
+  /** This box is the primary (the one that sends CONNECT, §7.8.1). */
+  #primary = false;
   #stopped = false;
   /** The current link was accepted, not dialled (a dialled link wins over it, §8.2). */
   #incoming = false;
@@ -114,9 +116,15 @@ export class PeerConnection {
   /**
    * §8.2: every server listens; the primary also dials. A primary that is reached by a CONNECT
    * learns that its partner is a primary too (peer.ts refuses the pair, with the reason).
+   *
+   * With an ISC dhcpd partner the secondary dials too and keeps the connection open: dhcpd's
+   * primary sends CONNECT on any connection with its peer, whoever opened it, and redials a lost
+   * secondary only after a long interval, so a secondary that merely nudged (and dropped) would
+   * leave a restarted box out of the pair for that long.
    */
   start(role: "primary" | "secondary"): void {
-    this.#dialing = role === "primary";
+    this.#primary = role === "primary";
+    this.#dialing = this.#primary || this.#h.fo.partner === "isc-dhcpd";
     this.#listener = this.#h.net.listen((link) => this.#accept(link));
     if (this.#dialing) this.#connect();
     else this.#nudge();
@@ -187,8 +195,9 @@ export class PeerConnection {
       if (this.#stopped) return link.close();
       if (this.#link !== undefined) {
         // The primary's own connection wins over an accepted one not handshaken yet (§8.2:
-        // the primary sends CONNECT on a connection it initiated).
-        if (!this.#incoming || this.#handshaken) return link.close();
+        // the primary sends CONNECT on a connection it initiated). A secondary keeps any link
+        // it has: the CONNECT may already be on its way over it.
+        if (!this.#primary || !this.#incoming || this.#handshaken) return link.close();
         this.drop("replaced by this server's own connection");
       }
       this.#attach(link, false);
@@ -273,7 +282,7 @@ export class PeerConnection {
     if (host !== this.#h.fo.partnerAddress && !link.remote.startsWith("memory-")) {
       return this.#refuse(link, "not-partner", "not the partner address");
     }
-    if (this.#link !== undefined && this.#dialing) {
+    if (this.#link !== undefined && this.#primary) {
       // A primary keeps the link it has (its own dial wins, see #connect).
       return link.close();
     }
@@ -324,7 +333,7 @@ export class PeerConnection {
    */
   #pendingClosed(p: Pending): void {
     p.timer.cancel();
-    if (this.#dialing || p.closedByUs) return;
+    if (this.#primary || p.closedByUs) return;
     if (p.bytes > 0) {
       this.#silentHangups = 0;
       return;

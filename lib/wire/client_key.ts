@@ -23,6 +23,11 @@ export function formatMac(b: Uint8Array): string {
   return toHex(b, ":");
 }
 
+/** A stored hardware address (plain hex, as in Lease.hwAddr) in the same "02:00:5e:..." form. */
+export function macFromHex(hex: string): string {
+  return hex.match(/../g)?.join(":") ?? "";
+}
+
 /**
  * "id:<hex of option 61>" when option 61 is present and non-empty, else
  * "hw:<htype hex>:<hex of chaddr[0..hlen)>". Stable across restarts: used as the lease key.

@@ -10,6 +10,7 @@
  *      unasked (dhcpd never sends POOLREQ);
  *   4. kill -9 of the primary: the secondary serves a new client from its BACKUP addresses;
  *   5. the primary restarts: both NORMAL again, and the lease made meanwhile is on both;
+ *      then the same for the secondary (kill -9: the primary serves alone; restart: NORMAL);
  *   6. no address is active for two clients on either box;
  *   7. tshark's dhcpfo dissector decodes every failover message on the link, with no malformed
  *      frame and no expert warning.
@@ -196,8 +197,7 @@ function interop(tandemRole: PairRole, mode: Mode) {
 
         const t0 = Date.now();
         // Tandem first: dhcpd dials its partner at start and, when that fails, only at its
-        // next retry (tens of seconds); a Tandem secondary does not dial (only the primary
-        // sends CONNECT, §7.8.1).
+        // next retry (tens of seconds). (A Tandem secondary dials an ISC primary itself.)
         await tandem.spawn();
         await tandem.waitReady(30_000, true);
         await d.start(conf);
@@ -233,6 +233,21 @@ function interop(tandemRole: PairRole, mode: Mode) {
         await onBoth(alone.got.ip, normalizeMac(alone.c.mac));
         await onBoth(first.got.ip, normalizeMac(first.c.mac));
 
+        // The other side: kill -9 of the secondary; the primary serves every client alone
+        // (COMMUNICATIONS-INTERRUPTED, load balancing off), and the secondary's restart brings
+        // both back to NORMAL with that lease on both.
+        await boxes.secondary.kill9();
+        const secondaryKilledAt = Date.now();
+        const alone2 = await client();
+        const takeover2Ms = Date.now() - secondaryKilledAt;
+        assertEquals(alone2.got.server, LAN.primary, "the primary answers alone");
+        const restarted2At = Date.now();
+        await boxes.secondary.restart();
+        if (tandemRole === "secondary") await tandem.waitReady(30_000, true);
+        await bothNormal("both NORMAL again after the secondary's restart");
+        const resync2Ms = Date.now() - restarted2At;
+        await onBoth(alone2.got.ip, normalizeMac(alone2.c.mac));
+
         for (const box of [boxes.primary, boxes.secondary]) {
           const owners = new Map<string, string>();
           for (const [ip, mac] of await box.active()) {
@@ -255,7 +270,9 @@ function interop(tandemRole: PairRole, mode: Mode) {
         console.log(
           `tandem ${tandemRole}, ${mode}: NORMAL after ${normalMs} ms; secondary BACKUP ` +
             `${backups}; kill -9 primary -> new client served by the secondary after ` +
-            `${takeoverMs} ms; restart -> NORMAL and synced after ${resyncMs} ms; duplicates 0; ` +
+            `${takeoverMs} ms; restart -> NORMAL and synced after ${resyncMs} ms; kill -9 ` +
+            `secondary -> new client served by the primary after ${takeover2Ms} ms; restart -> ` +
+            `NORMAL and synced after ${resync2Ms} ms; duplicates 0; ` +
             `${messages} failover frames (${contacts} CONTACT) decoded by tshark, 0 warnings`,
         );
       } finally {

@@ -17,8 +17,11 @@ export function dhcpdConf(role: PairRole, opts: { mcltSec: number; split?: numbe
   const primaryOnly = role === "primary"
     ? `  mclt ${opts.mcltSec};\n  split ${opts.split ?? 256};\n`
     : "";
+  // ping-check off: dhcpd's own ping before a first OFFER would add its 1 s ping-timeout to
+  // every new client, before and after any swap, and hide what the service probe measures.
   return `authoritative;
 ddns-update-style none;
+ping-check false;
 default-lease-time 3600;
 max-lease-time 86400;
 failover peer "tandem" {
