@@ -94,6 +94,47 @@ routerz = ["192.0.2.1"]
   }
 });
 
+Deno.test("tandem check-config: a pair file as each box and as a pair; two files as a pair", async () => {
+  const pairFile = new URL("../tandem.pair.example.toml", import.meta.url).pathname;
+  const good = await tandem(["check-config", pairFile]);
+  equal(good.code, 0, good.stderr);
+  match(good.stdout, /as box dhcp-a \+ .* as box dhcp-b: ok, and they fit together as a pair/);
+  const one = await tandem(["check-config", pairFile, "--box", "dhcp-b"]);
+  equal(one.code, 0, one.stderr);
+  const dir = await Deno.makeTempDir();
+  try {
+    // Two per-box files made from the pair file, then made not to fit.
+    const text = await Deno.readTextFile(pairFile);
+    const perBox = (name: string, edit: (t: string) => string) => {
+      const file = `${dir}/${name}.toml`;
+      const boxes = text.slice(text.search(/^\[\[box\]\]/m), text.search(/^\[failover\]/m));
+      const mine = boxes.split("[[box]]").find((b) => b.includes(`"${name}"`))!;
+      const other = boxes.split("[[box]]").find((b) => b.trim() !== "" && b !== mine)!;
+      const get = (b: string, k: string) => b.match(new RegExp(`^${k} = "([^"]+)"`, "m"))![1];
+      const shared = text.slice(text.indexOf("[failover]"))
+        .replace(
+          "[failover]",
+          `[failover]\nmy_address = "${get(mine, "failover_address")}"\n` +
+            `partner_address = "${get(other, "failover_address")}"`,
+        );
+      return Deno.writeTextFile(
+        file,
+        edit(`role = "${get(mine, "role")}"\nserver_id = "${get(mine, "server_id")}"\n${shared}`),
+      ).then(() => file);
+    };
+    const a = await perBox("dhcp-a", (t) => t);
+    const b = await perBox("dhcp-b", (t) => t);
+    const fits = await tandem(["check-config", a, b]);
+    equal(fits.code, 0, fits.stderr);
+    const c = await perBox("dhcp-b", (t) => t.replace("mclt_sec = 300", "mclt_sec = 600"));
+    const misfit = await tandem(["check-config", a, c]);
+    equal(misfit.code, 1);
+    match(misfit.stderr, /1 problem\(s\) as a pair\n {2}failover\.mclt_sec: 300 on one box, 600/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("tandem run: serves, lists leases while running, and exits cleanly on SIGTERM", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tandem-cli-" });
   const port = freePortBase(2);

@@ -4,6 +4,10 @@
  */
 import { ConfigError, formatIssues, parseConfig } from "../config/parse_config.ts";
 import type { Config } from "../config/config.ts";
+import { type BoxChoice, boxNames } from "../config/pair_file.ts";
+import { checkPair } from "../config/pair_check.ts";
+import { readToml } from "../config/toml.ts";
+import { fingerprintText } from "../failover/fingerprint.ts";
 import { boot, DB_FILE, NewPairRefused, StateLocked } from "./boot.ts";
 import { setupLogging } from "../platform/log.ts";
 import { TlsConfigError } from "../platform/peer_tls.ts";
@@ -18,7 +22,26 @@ import { makePairCertificates, writePairCertificates } from "./certs.ts";
 
 const EXAMPLE_URL = new URL("../../tandem.example.toml", import.meta.url);
 
-async function loadConfig(path: string | undefined): Promise<Config> {
+/** How this host finds its [[box]] in a pair file: --box, else hostname, else its addresses. */
+function hostIdentity(box: string | undefined): BoxChoice {
+  if (box !== undefined) return { box };
+  let hostname: string | undefined;
+  let addresses: string[] = [];
+  try {
+    hostname = Deno.hostname();
+    addresses = Deno.networkInterfaces().map((i) => i.address);
+  } catch { /* no permission: --box is then needed for a pair file */ }
+  return { ...(hostname === undefined ? {} : { hostname }), addresses };
+}
+
+async function loadConfig(path: string | undefined, box?: string): Promise<Config> {
+  return (await loadConfigText(path, hostIdentity(box))).config;
+}
+
+async function loadConfigText(
+  path: string | undefined,
+  who: BoxChoice,
+): Promise<{ config: Config; text: string; box?: string }> {
   const source = path ?? "embedded tandem.example.toml";
   let text: string;
   try {
@@ -30,10 +53,42 @@ async function loadConfig(path: string | undefined): Promise<Config> {
       fix: "check the path and that the tandem user may read it",
     }]);
   }
-  const r = parseConfig(text, source);
-  if (!r.ok) throw new ConfigError(source, r.errors);
+  const r = parseConfig(text, source, who);
+  if (!r.ok) {
+    throw new ConfigError(who.box === undefined ? source : `${source} (box ${who.box})`, r.errors);
+  }
   if (r.warnings.length > 0) console.error(formatIssues(source, r.warnings));
-  return r.config;
+  return { config: r.config, text, ...(r.box === undefined ? {} : { box: r.box }) };
+}
+
+/**
+ * check-config: one file (a per-box file, or a pair file checked as each of its boxes), or two
+ * per-box files; a pair is then also checked as a whole (pair_check.ts).
+ */
+async function checkConfigCommand(files: string[], box: string | undefined): Promise<number> {
+  const loaded: Config[] = [];
+  const names: string[] = [];
+  for (const file of files) {
+    const text = await Deno.readTextFile(file).catch(() => "");
+    const boxes = box === undefined ? boxNames(readDoc(text)) : [];
+    // A pair file is checked as each of its boxes (and then as a pair); --box checks one.
+    for (const name of boxes.length > 0 ? boxes : [box]) {
+      loaded.push((await loadConfigText(file, name === undefined ? {} : { box: name })).config);
+      names.push(name === undefined ? file : `${file} as box ${name}`);
+    }
+  }
+  if (loaded.length === 2) {
+    const problems = checkPair(loaded[0]!, loaded[1]!, fingerprintText);
+    if (problems.length > 0) {
+      console.error(`${names.join(" + ")}: ${problems.length} problem(s) as a pair`);
+      for (const p of problems) console.error(`  ${p.key}: ${p.problem}`);
+      return 1;
+    }
+    console.log(`${names.join(" + ")}: ok, and they fit together as a pair`);
+    return 0;
+  }
+  console.log(`${names[0]}: ok`);
+  return 0;
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -54,12 +109,12 @@ async function runCommand(command: string, values: Values, positionals: string[]
   switch (command) {
     case "run": {
       const file = str("config") ?? positionals[0];
-      const config = await loadConfig(file);
+      const config = await loadConfig(file, str("box"));
       const format = Deno.env.get("TANDEM_LOG_FORMAT") === "text" ? "text" : "json";
       await setupLogging(config.logLevel, format);
       const running = await boot(config, {
         ...(values["new-pair"] === true ? { newPair: true } : {}),
-        reloadSource: () => loadConfig(file),
+        reloadSource: () => loadConfig(file, str("box")),
         onLogLevel: (level) => setupLogging(level, format),
       });
       onTerminate(() => running.stop());
@@ -69,17 +124,16 @@ async function runCommand(command: string, values: Values, positionals: string[]
       return 0;
     }
     case "check-config": {
-      const file = str("config") ?? positionals[0];
-      if (file === undefined) {
-        console.error("usage: tandem check-config FILE");
+      const files = [...(str("config") === undefined ? [] : [str("config")!]), ...positionals];
+      if (files.length === 0 || files.length > 2) {
+        console.error("usage: tandem check-config FILE [PARTNER_FILE] [--box NAME]");
         return 2;
       }
-      await loadConfig(file);
-      console.log(`${file}: ok`);
-      return 0;
+      return await checkConfigCommand(files, str("box"));
     }
     case "leases": {
-      const db = str("db") ?? `${(await loadConfig(str("config"))).stateDir}/${DB_FILE}`;
+      const db = str("db") ??
+        `${(await loadConfig(str("config"), str("box"))).stateDir}/${DB_FILE}`;
       const history = str("history");
       if (history !== undefined) {
         return printHistory(db, history, { json: values.json === true, at: str("at") });
@@ -87,11 +141,13 @@ async function runCommand(command: string, values: Values, positionals: string[]
       return printLeases(db, { json: values.json === true, state: str("state") });
     }
     case "status": {
-      const url = str("url") ?? httpUrl(await loadConfig(str("config")));
+      const url = str("url") ?? httpUrl(await loadConfig(str("config"), str("box")));
       return await printStatus(url, values.json === true);
     }
     case "partner-down": {
-      const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
+      const config = str("url") === undefined
+        ? await loadConfig(str("config"), str("box"))
+        : undefined;
       const url = str("url") ?? httpUrl(config!);
       return await adminCall("partner-down", url, str("token") ?? config?.http.adminToken);
     }
@@ -111,7 +167,9 @@ async function runCommand(command: string, values: Values, positionals: string[]
       });
     }
     case "reload": {
-      const config = str("url") === undefined ? await loadConfig(str("config")) : undefined;
+      const config = str("url") === undefined
+        ? await loadConfig(str("config"), str("box"))
+        : undefined;
       const url = str("url") ?? httpUrl(config!);
       return await adminCall("reload", url, str("token") ?? config?.http.adminToken);
     }
@@ -137,6 +195,11 @@ async function runCommand(command: string, values: Values, positionals: string[]
       console.log(`tandem ${VERSION} (deno ${Deno.version.deno})`);
       return 0;
   }
+}
+
+function readDoc(text: string): unknown {
+  const r = readToml(text);
+  return r.ok ? r.doc : undefined;
 }
 
 function httpUrl(config: Config): string {

@@ -22,6 +22,12 @@ const CONFIG_FLAG = [
   "read the server's config file (default: the embedded example)",
 ] as const;
 
+const BOX_FLAG = [
+  "--box NAME",
+  "in a config holding both boxes ([[box]]), be the box NAME (default: the box named after " +
+  "this host, else the one with one of its addresses)",
+] as const;
+
 /** An operator call on the running server over HTTP, with the admin token. */
 function adminCommand(name: string, summary: string): CommandSpec {
   return {
@@ -30,11 +36,13 @@ function adminCommand(name: string, summary: string): CommandSpec {
     positionals: 0,
     options: {
       config: { type: "string", short: "c" },
+      box: { type: "string" },
       url: { type: "string" },
       token: { type: "string" },
     },
     flags: [
       CONFIG_FLAG,
+      BOX_FLAG,
       ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
       ["--token TOKEN", "the admin token (default: [http] admin_token of the config)"],
     ],
@@ -43,12 +51,17 @@ function adminCommand(name: string, summary: string): CommandSpec {
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   run: {
-    synopsis: "tandem run [--config FILE] [--new-pair]",
+    synopsis: "tandem run [--config FILE] [--box NAME] [--new-pair]",
     summary: "serve DHCP, failover and the HTTP endpoint from a config file",
     positionals: 1,
-    options: { config: { type: "string", short: "c" }, "new-pair": { type: "boolean" } },
+    options: {
+      config: { type: "string", short: "c" },
+      box: { type: "string" },
+      "new-pair": { type: "boolean" },
+    },
     flags: [
       ["-c, --config FILE", "config file (default: the embedded example, loopback only)"],
+      BOX_FLAG,
       [
         "--new-pair",
         "first start of a brand-new failover pair (refused when the store holds leases); " +
@@ -58,11 +71,15 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   "check-config": {
-    synopsis: "tandem check-config FILE",
-    summary: "validate FILE; exit 0, or print each error and exit 1",
-    positionals: 1,
-    options: { config: { type: "string", short: "c" } },
-    flags: [["-c, --config FILE", "the config file to validate (the same as giving FILE)"]],
+    synopsis: "tandem check-config FILE [PARTNER_FILE] [--box NAME]",
+    summary: "validate FILE (a pair file: as each box, then as a pair; with PARTNER_FILE: " +
+      "both, then as a pair); exit 0, or print each error and exit 1",
+    positionals: 2,
+    options: { config: { type: "string", short: "c" }, box: { type: "string" } },
+    flags: [
+      ["-c, --config FILE", "the config file to validate (the same as giving FILE)"],
+      ["--box NAME", "check a pair file as box NAME only"],
+    ],
   },
   leases: {
     synopsis: "tandem leases [--json] [--state STATE | --history ADDRESS|MAC [--at TIME]] " +
@@ -76,6 +93,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       history: { type: "string" },
       at: { type: "string" },
       config: { type: "string", short: "c" },
+      box: { type: "string" },
       db: { type: "string" },
     },
     flags: [
@@ -84,6 +102,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ["--history ADDRESS|MAC", "every recorded change of this address or hardware address"],
       ["--at TIME", 'with --history: who held it then, e.g. "2026-12-05 14:05" (local time)'],
       CONFIG_FLAG,
+      BOX_FLAG,
       ["--db PATH", "read this lease database instead of the config's"],
     ],
   },
@@ -94,11 +113,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     options: {
       json: { type: "boolean" },
       config: { type: "string", short: "c" },
+      box: { type: "string" },
       url: { type: "string" },
     },
     flags: [
       ["--json", "print the raw /status document (with /readyz as 'ready')"],
       CONFIG_FLAG,
+      BOX_FLAG,
       ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
     ],
   },

@@ -10,46 +10,86 @@ import { ConfigError, type ConfigIssue } from "./issues.ts";
 import { type LineLocator, parentPath, readToml } from "./toml.ts";
 import { checkSchema } from "./schema_check.ts";
 import { checkSemantics } from "./semantic.ts";
+import { type BoxChoice, selectBox } from "./pair_file.ts";
 
 export { ConfigError, type ConfigIssue, formatIssues } from "./issues.ts";
 
 export type ParseConfigResult =
-  | { readonly ok: true; readonly config: Config; readonly warnings: ConfigIssue[] }
+  | {
+    readonly ok: true;
+    readonly config: Config;
+    readonly warnings: ConfigIssue[];
+    /** The [[box]] this host is, in a file that holds both boxes of a pair. */
+    readonly box?: string;
+  }
   | { readonly ok: false; readonly errors: ConfigIssue[] };
 
-export function parseConfig(text: string, _source = "tandem.toml"): ParseConfigResult {
+/** `who` picks this host's [[box]] in a file that holds both boxes (pair_file.ts). */
+export function parseConfig(
+  text: string,
+  _source = "tandem.toml",
+  who: BoxChoice = {},
+): ParseConfigResult {
   const toml = readToml(text);
   if (!toml.ok) return { ok: false, errors: [syntaxIssue(toml, text)] };
-  const { doc, locator } = toml;
+  const selected = selectBox(toml.doc, who);
+  if (selected.kind === "error") {
+    return {
+      ok: false,
+      errors: sortByLine(
+        selected.issues.map((i) => located(toml.locator, i.path, i.problem, i.fix)),
+      ),
+    };
+  }
+  const doc = selected.kind === "pair" ? selected.doc : toml.doc;
+  // In a pair file, keys the box set (role, server_id, failover addresses) are named and
+  // located where the operator wrote them: in the [[box]] table.
+  const alias = (path: string) =>
+    selected.kind === "pair" ? selected.aliases.get(path) ?? path : path;
+  const locator: LineLocator = { lineOf: (path) => toml.locator.lineOf(alias(path)) };
   const schema = checkSchema(doc, locator);
-  const errors: ConfigIssue[] = [...schema.issues];
+  const errors: ConfigIssue[] = schema.issues.map((i) => ({ ...i, path: alias(i.path) }));
   const warnings: ConfigIssue[] = [];
   let config: Config | undefined;
   if (schema.data !== undefined) {
     const semanticErrors: ConfigIssue[] = [];
     const place = (path: string, problem: string, fix: string, linePath?: string) =>
-      located(locator, path, problem, fix, linePath);
+      located(
+        locator,
+        alias(path),
+        problem,
+        fix,
+        linePath === undefined ? undefined : alias(linePath),
+      );
     config = checkSemantics(schema.data, {
       error: (...args) => semanticErrors.push(place(...args)),
       warn: (...args) => warnings.push(place(...args)),
     });
     // A key the schema rejected was dropped (so its default stood in for it); findings in
     // the same table may be artefacts of that, so they are left out.
-    errors.push(...semanticErrors.filter((i) => !nearRemovedKey(i.path, schema.removed)));
+    errors.push(
+      ...semanticErrors.filter((i) => !nearRemovedKey(i.path, schema.removed.map(alias))),
+    );
   }
   if (errors.length > 0) return { ok: false, errors: sortByLine(errors) };
   if (config === undefined) {
     throw new Error("parseConfig: schema rejected the document without reporting an issue");
   }
-  return { ok: true, config, warnings: sortByLine(warnings) };
+  return {
+    ok: true,
+    config,
+    warnings: sortByLine(warnings),
+    ...(selected.kind === "pair" ? { box: selected.name } : {}),
+  };
 }
 
 /** Parses or throws a ConfigError listing every problem; for startup code. */
 export function parseConfigOrThrow(
   text: string,
   source = "tandem.toml",
+  who: BoxChoice = {},
 ): { config: Config; warnings: ConfigIssue[] } {
-  const r = parseConfig(text, source);
+  const r = parseConfig(text, source, who);
   if (!r.ok) throw new ConfigError(source, r.errors);
   return { config: r.config, warnings: r.warnings };
 }

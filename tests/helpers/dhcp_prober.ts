@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const out = await Deno.open(a.out, { create: true, append: true });
   const enc = new TextEncoder();
   const sock = Deno.listenDatagram({ transport: "udp", hostname: giaddr, port: 67 });
-  const open = new Map<number, { t: number; timer: number }>();
+  const open = new Map<number, { t: number; timer: ReturnType<typeof setTimeout> }>();
   const write = (line: object) => out.write(enc.encode(JSON.stringify(line) + "\n"));
 
   (async () => {

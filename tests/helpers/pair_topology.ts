@@ -41,6 +41,11 @@ export interface PairOptions {
   readonly iscPartner?: boolean;
   /** Joins a pair that exists already (a migration): never started with --new-pair. */
   readonly joinsExistingPair?: boolean;
+  /**
+   * Both boxes run from one file with two [[box]] tables (pairFileToml), and each finds
+   * itself by its namespace's addresses (no --box).
+   */
+  readonly pairFile?: boolean;
 }
 
 export interface PairAddressing {
@@ -114,6 +119,32 @@ range = ${q(opts.pool ?? RELAYED_POOL)}
 `;
 }
 
+/** The box names of pairFileToml. */
+export const BOX_NAME: Record<PairRole, string> = { primary: "box-p", secondary: "box-s" };
+
+/**
+ * One file for both boxes (issue #12 item 1): pairToml's shared part once, and a [[box]] per
+ * role with what differs (role, server id, failover address, HTTP listen, state dir).
+ */
+export function pairFileToml(stateDirOf: (role: PairRole) => string, opts: PairOptions): string {
+  const perBox = /^(role|server_id|my_address|partner_address|listen|state_dir) = /;
+  const shared = pairToml("primary", nsAddressing("primary"), "", opts).split("\n")
+    .filter((l) => !perBox.test(l)).join("\n");
+  const q = JSON.stringify;
+  const boxes = (["primary", "secondary"] as const).map((role) => {
+    const a = nsAddressing(role);
+    return `[[box]]
+name = ${q(BOX_NAME[role])}
+role = ${q(role)}
+server_id = ${q(a.serverId)}
+failover_address = ${q(a.myAddress)}
+http_listen = ${q(a.httpListen)}
+state_dir = ${q(stateDirOf(role))}
+`;
+  }).join("\n");
+  return shared.replace("[dhcp]", `${boxes}\n[dhcp]`);
+}
+
 /** Addressing of a box in the namespace topology (DHCP on 0.0.0.0:67, failover on fo0). */
 export function nsAddressing(role: PairRole): PairAddressing {
   const other: PairRole = role === "primary" ? "secondary" : "primary";
@@ -162,7 +193,14 @@ export class PairNode {
     readonly opts: PairOptions = {},
   ) {
     this.stateDir = `${topo.tmpDir}/${role}-state`;
-    this.configPath = `${topo.tmpDir}/${role}.toml`;
+    this.configPath = opts.pairFile === true
+      ? `${topo.tmpDir}/pair.toml`
+      : `${topo.tmpDir}/${role}.toml`;
+  }
+
+  /** --box for the CLI commands run from outside the box's namespace (pair file only). */
+  get #boxArgs(): string[] {
+    return this.opts.pairFile === true ? ["--box", BOX_NAME[this.role]] : [];
   }
 
   get httpBase(): string {
@@ -183,7 +221,9 @@ export class PairNode {
     await Deno.mkdir(this.stateDir, { recursive: true });
     await Deno.writeTextFile(
       this.configPath,
-      pairToml(this.role, this.addr, this.stateDir, this.opts),
+      this.opts.pairFile === true
+        ? pairFileToml((role) => `${this.topo.tmpDir}/${role}-state`, this.opts)
+        : pairToml(this.role, this.addr, this.stateDir, this.opts),
     );
     this.#starts++;
     // A brand-new pair is commissioned on its first start (--new-pair); later starts are
@@ -301,7 +341,14 @@ export class PairNode {
   }
 
   async leases(): Promise<LeaseRow[]> {
-    const r = await run([TANDEM_BIN, "leases", "--json", "--config", this.configPath], {
+    const r = await run([
+      TANDEM_BIN,
+      "leases",
+      "--json",
+      "--config",
+      this.configPath,
+      ...this.#boxArgs,
+    ], {
       timeoutMs: 20_000,
     });
     return parseLeaseJson(r.stdout);
