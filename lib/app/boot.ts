@@ -216,7 +216,16 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
         Math.floor((clock.nowMs() - startedMs) / 1000),
         failover?.status(),
       ),
-    ...(failover === undefined ? {} : { partnerDown: () => failover.peer.partnerDown() }),
+    ...(failover === undefined ? {} : {
+      partnerDown: () => failover.peer.partnerDown(),
+      maintenance: async (action: "start" | "stop") => {
+        const r = action === "start"
+          ? await failover.peer.maintenanceStart()
+          : failover.peer.maintenanceStop();
+        log.info(`failover.maintenance_${action}`, { ok: r.ok, result: r.message });
+        return r;
+      },
+    }),
     reload,
     ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
   });

@@ -166,6 +166,20 @@ async function runCommand(command: string, values: Values, positionals: string[]
         ...opt("server-id", "serverId"),
       });
     }
+    case "maintenance": {
+      const action = positionals[0];
+      if (action !== "start" && action !== "stop") {
+        console.error(
+          "usage: tandem maintenance start|stop [--config FILE | --url URL] [--token T]",
+        );
+        return 2;
+      }
+      const config = str("url") === undefined
+        ? await loadConfig(str("config"), str("box"))
+        : undefined;
+      const url = str("url") ?? httpUrl(config!);
+      return await adminCall(`maintenance/${action}`, url, str("token") ?? config?.http.adminToken);
+    }
     case "reload": {
       const config = str("url") === undefined
         ? await loadConfig(str("config"), str("box"))

@@ -123,6 +123,16 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       ["--url URL", "the server's HTTP endpoint, e.g. http://127.0.0.1:8067"],
     ],
   },
+  maintenance: {
+    ...adminCommand(
+      "maintenance",
+      "planned maintenance of this box: `start` hands the whole service to the partner " +
+        "(SHUTDOWN, draft §9.14) and stops answering clients while the process runs; `stop` " +
+        "returns it as a restart would (RECOVER, then NORMAL)",
+    ),
+    synopsis: "tandem maintenance start|stop [--config FILE | --url URL] [--token TOKEN]",
+    positionals: 1,
+  },
   "partner-down": adminCommand(
     "partner-down",
     "operator command: tell this box its failover partner is down",

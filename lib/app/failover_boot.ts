@@ -186,7 +186,9 @@ export function composeFailover(
     ready() {
       const reasons: string[] = [];
       const st = peer.snapshot.state;
-      if (!SERVING.has(st)) reasons.push(`failover state ${st} serves no clients`);
+      if (peer.inMaintenance) {
+        reasons.push("in maintenance (`tandem maintenance stop` returns it): the partner serves");
+      } else if (!SERVING.has(st)) reasons.push(`failover state ${st} serves no clients`);
       if (peer.pairProblem !== undefined) {
         reasons.push(`unsafe pair, serving renewals only: ${peer.pairProblem}`);
       } else if (peer.fingerprintMatches === false) {
@@ -204,6 +206,7 @@ export function composeFailover(
         mode: fo.mode,
         state: s.state,
         since_sec: s.sinceSec,
+        maintenance: peer.inMaintenance,
         partner_state: s.partner.state,
         partner_since_sec: s.partner.sinceSec,
         connected: peer.connected,

@@ -21,12 +21,13 @@ export async function printStatus(baseUrl: string, asJson: boolean): Promise<num
 
 /** An operator call (POST /partner-down, POST /reload) with the admin token; prints the answer. */
 export async function adminCall(
-  command: "partner-down" | "reload",
+  command: "partner-down" | "reload" | "maintenance/start" | "maintenance/stop",
   baseUrl: string,
   token: string | undefined,
 ): Promise<number> {
   if (token === undefined) {
-    console.error(`tandem ${command}: no admin token (set http.admin_token or pass --token)`);
+    const name = command.replace("/", " ");
+    console.error(`tandem ${name}: no admin token (set http.admin_token or pass --token)`);
     return 2;
   }
   const res = await fetch(`${baseUrl}/${command}`, {

@@ -76,6 +76,11 @@ function failoverLines(fo: Doc, nowMs: number, time: (sec: number) => string): s
     lines.push(`serves clients from: ${at(until)}, when the MCLT wait of RECOVER-WAIT ends`);
   } else if (state === "recover") {
     lines.push(`recovering: fetching the partner's bindings, then waits up to MCLT (${mclt})`);
+  } else if (fo.maintenance === true) {
+    lines.push(
+      "in maintenance: answers no client, the partner serves alone; `tandem maintenance stop` " +
+        "brings it back (RECOVER, then NORMAL)",
+    );
   } else if (state === "startup") {
     lines.push(
       "serves nobody until it reaches the partner, or an operator runs `tandem partner-down`",

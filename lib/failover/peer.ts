@@ -141,16 +141,7 @@ export class FailoverPeer {
       });
     }
     const r = boot(persisted, {
-      role: deps.config.role === "secondary" ? "secondary" : "primary",
-      mcltSec: deps.fo.mcltSec,
-      safePeriodSec: deps.fo.autoPartnerDownSec,
-      startupMs: STARTUP_MS,
-      // §9.3.2 step 6 leaves the choice to the implementation. A box that restarts without
-      // reaching its partner cannot know whether the partner went to PARTNER-DOWN meanwhile
-      // and, MCLT later, began handing out this box's addresses; resuming the previous state
-      // then binds addresses twice (found by the random schedules). So it waits in STARTUP,
-      // serving nobody, until it reaches the partner or the operator says the partner is down.
-      startupTimeout: "wait",
+      ...this.#bootParams(),
       ...(deps.newPair === true && persisted === undefined ? { newPair: true } : {}),
     }, nowSec);
     this.#snap = r.next;
@@ -172,6 +163,76 @@ export class FailoverPeer {
       drop: (reason) => this.#drop(reason),
       updatesComplete: () => this.#event({ type: "updates-complete" }),
     });
+  }
+
+  #bootParams() {
+    return {
+      role: this.#d.config.role === "secondary" ? "secondary" as const : "primary" as const,
+      mcltSec: this.#d.fo.mcltSec,
+      safePeriodSec: this.#d.fo.autoPartnerDownSec,
+      startupMs: STARTUP_MS,
+      // §9.3.2 step 6 leaves the choice to the implementation. A box that restarts without
+      // reaching its partner cannot know whether the partner went to PARTNER-DOWN meanwhile
+      // and, MCLT later, began handing out this box's addresses; resuming the previous state
+      // then binds addresses twice (found by the random schedules). So it waits in STARTUP,
+      // serving nobody, until it reaches the partner or the operator says the partner is down.
+      startupTimeout: "wait" as const,
+    };
+  }
+
+  /** In maintenance (`tandem maintenance start`): SHUTDOWN entered while the process runs. */
+  get inMaintenance(): boolean {
+    return this.#maintenance;
+  }
+  #maintenance = false;
+
+  /**
+   * `tandem maintenance start`: the planned handover of SIGTERM (handover(), draft §9.14: owed
+   * updates first, then SHUTDOWN, stored and announced, the partner in PARTNER-DOWN at once),
+   * but the process stays up: it answers no DHCP client (§9.14.2), keeps the link, and stores
+   * the updates the partner sends while it serves alone, so little is left to recover.
+   */
+  async maintenanceStart(): Promise<{ ok: boolean; message: string }> {
+    const before = this.#snap.state;
+    if (this.#maintenance || before === "shutdown") {
+      return { ok: false, message: "already in maintenance (SHUTDOWN)" };
+    }
+    if (before === "startup") {
+      return { ok: false, message: "in STARTUP: not serving, nothing to hand over" };
+    }
+    const result = await this.handover();
+    this.#maintenance = this.#snap.state === "shutdown";
+    return { ok: this.#maintenance, message: result };
+  }
+
+  /**
+   * `tandem maintenance stop`: §9.14.3 leaves SHUTDOWN "by being restarted", so the boot steps
+   * run again here on the stored record (previous state RECOVER when the partner took over,
+   * §9.14.2) and the link is made again, CONNECT and STATE as after a restart: RECOVER, the
+   * partner's updates, then NORMAL (through RECOVER-WAIT where the draft requires it).
+   */
+  maintenanceStop(): { ok: boolean; message: string } {
+    const before = this.#snap.state;
+    if (!this.#maintenance || (before !== "shutdown" && before !== "paused")) {
+      return { ok: false, message: `not in maintenance (state ${before})` };
+    }
+    this.#maintenance = false;
+    const r = boot(this.#snap, this.#bootParams(), this.#nowSec());
+    this.#d.log.info("failover.transition", {
+      from: before,
+      to: r.next.state,
+      event: "maintenance-stop",
+      message: `${before} -> startup (maintenance over, §9.14.3: as a restart; previous ` +
+        `state ${r.next.previousState})`,
+    });
+    this.#snap = r.next;
+    this.#sinceMs = this.#d.clock.monoMs();
+    this.#run(r.effects);
+    this.#conn.drop("maintenance over: connecting again as after a restart");
+    return {
+      ok: true,
+      message: `${before} -> startup; reconnecting to the partner, then ${r.next.previousState}`,
+    };
   }
 
   /** The HBA the primary sent in CONNECT (a secondary's load balancing), once received. */

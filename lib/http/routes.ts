@@ -1,6 +1,7 @@
 /**
  * The HTTP endpoints as one pure function (Request) -> Response. Read-only except the
- * operator's calls (POST /partner-down, POST /reload), which need the admin bearer token. No
+ * operator's calls (POST /partner-down, POST /reload, POST /maintenance/start|stop), which need
+ * the admin bearer token. No
  * secrets are shown.
  *
  * /healthz  200 while the process runs its loops (liveness: restart me if this fails).
@@ -26,6 +27,8 @@ export interface HttpDeps {
   readonly partnerDown?: () => { ok: boolean; message: string };
   /** Operator command: read the config file again and apply it (reload_plan.ts). */
   readonly reload?: () => Promise<{ ok: boolean; message: string; changed: readonly string[] }>;
+  /** Operator command: planned maintenance of this box (SHUTDOWN, draft §9.14), and its end. */
+  readonly maintenance?: (action: "start" | "stop") => Promise<{ ok: boolean; message: string }>;
   /** Clock for the admin-token attempt limit. */
   readonly nowMs: () => number;
 }
@@ -59,6 +62,18 @@ export function httpHandler(deps: HttpDeps): (req: Request) => Response | Promis
       if (refused !== undefined) return refused;
       if (deps.reload === undefined) return json({ error: "reload is not available here" }, 409);
       return deps.reload().then((r) => json(r, r.ok ? 200 : 409));
+    }
+    const maintenance = /^\/maintenance\/(start|stop)$/.exec(path)?.[1] as
+      | "start"
+      | "stop"
+      | undefined;
+    if (req.method === "POST" && maintenance !== undefined) {
+      const refused = admitted(req, deps, failures);
+      if (refused !== undefined) return refused;
+      if (deps.maintenance === undefined) {
+        return json({ error: "this server has no failover partner" }, 409);
+      }
+      return deps.maintenance(maintenance).then((r) => json(r, r.ok ? 200 : 409));
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return json({ error: "method not allowed" }, 405);

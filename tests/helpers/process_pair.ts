@@ -14,6 +14,8 @@ export interface PairOptions {
   readonly net: string;
   readonly mcltSec?: number;
   readonly logLevel?: string;
+  /** [http] admin_token, for the operator calls (maintenance, partner-down, reload). */
+  readonly adminToken?: string;
 }
 
 export class ProcessPair {
@@ -41,6 +43,7 @@ listen_address = "127.0.0.1"
 port = ${me.dhcp}
 [http]
 listen = "127.0.0.1:${me.http}"
+${o.adminToken === undefined ? "" : `admin_token = "${o.adminToken}"`}
 [store]
 state_dir = "${this.dir}/${role}"
 [log]
@@ -105,6 +108,22 @@ export class TandemBox {
     const [status, out] = await Promise.all([child.status, new Response(child.stderr).text()]);
     this.child = undefined;
     return { code: status.code, log: out };
+  }
+  /** `tandem ARGS --url <this box> --token <admin token>`: exit code and output. */
+  async cli(...args: string[]): Promise<{ code: number; out: string }> {
+    const out = await new Deno.Command(`${ROOT}scripts/tandem`, {
+      args: [
+        ...args,
+        "--url",
+        `http://127.0.0.1:${this.ports.http}`,
+        // The operator calls take the admin token; `status` reads only.
+        ...(args[0] === "status" ? [] : ["--token", this.pair.opts.adminToken ?? ""]),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
   }
   async get(path: string): Promise<string> {
     const r = await fetch(`http://127.0.0.1:${this.ports.http}${path}`, {

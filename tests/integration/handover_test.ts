@@ -8,7 +8,7 @@
 import { equal, ok } from "node:assert/strict";
 import { MSG } from "../../lib/wire/option_registry.ts";
 import { formatIpv4 } from "../../lib/wire/ipv4.ts";
-import { mac, RelayClient } from "../helpers/udp_relay_client.ts";
+import { mac, RelayClient, request } from "../helpers/udp_relay_client.ts";
 import { bothNormal, ProcessPair, waitFor } from "../helpers/process_pair.ts";
 
 Deno.test({
@@ -61,6 +61,76 @@ Deno.test({
       );
       const learned = (await a.leases()).some((l) => l.ip === formatIpv4(served.ip));
       ok(learned, "the primary learned the lease made while it was away");
+    } finally {
+      toA.close();
+      toB.close();
+      await a.kill();
+      await b.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "maintenance: `tandem maintenance start` hands over while the process runs; stop returns",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tandem-maintenance-" });
+    const pair = new ProcessPair(dir, {
+      relationship: "maintenance-test",
+      secret: "maintenance-test-shared-secret-01",
+      net: "127.84.0",
+      logLevel: "info",
+      mcltSec: 5,
+      adminToken: "maintenance-admin-token-0123456789",
+    });
+    const a = pair.box("primary"), b = pair.box("secondary");
+    const toA = new RelayClient("127.84.0.1", pair.ports.primary.dhcp);
+    const toB = new RelayClient("127.84.0.1", pair.ports.secondary.dhcp);
+    try {
+      ok(await bothNormal(a, b, true), "the pair reached NORMAL");
+      equal((await toA.dora(mac(1), 1)).type, MSG.ACK);
+      const t0 = performance.now();
+      const started = await a.cli("maintenance", "start");
+      const tCall = performance.now() - t0;
+      equal(started.code, 0, started.out);
+      ok(/shutdown in \d+ ms.*serves alone/.test(started.out), started.out);
+      equal(await b.state(), "partner-down", "the secondary took over on the primary's word");
+      const served = await toB.dora(mac(2), 2);
+      const tServed = performance.now() - t0;
+      equal(served.type, MSG.ACK, "the secondary served a new client");
+      // The primary's process runs on, answers no client, and says why.
+      const status = JSON.parse(await a.get("/status"));
+      equal(status.failover.state, "shutdown");
+      equal(status.failover.maintenance, true);
+      const ready = JSON.parse(await a.get("/readyz"));
+      ok(!ready.ready && ready.reasons.join().includes("maintenance"), JSON.stringify(ready));
+      const words = await a.cli("status");
+      ok(words.out.includes("in maintenance"), words.out);
+      await toA.send(request(MSG.DISCOVER, mac(3), toA.giaddr, 3));
+      equal(await toA.receive(600), undefined, "a box in maintenance answers no client (§9.14.2)");
+      equal((await a.cli("maintenance", "start")).code, 1, "a second start is refused");
+
+      const stopped = await a.cli("maintenance", "stop");
+      equal(stopped.code, 0, stopped.out);
+      const t1 = performance.now();
+      ok(
+        await waitFor(
+          async () => (await a.state()) === "normal" && (await b.state()) === "normal",
+          60_000,
+        ),
+        `back to NORMAL (a=${await a.state().catch(() => "?")}, b=${await b.state()})`,
+      );
+      const tNormal = performance.now() - t1;
+      const learned = (await a.leases()).some((l) => l.ip === formatIpv4(served.ip));
+      ok(learned, "the primary has the lease made during its maintenance");
+      equal((await toA.dora(mac(4), 4)).type, MSG.ACK, "the primary serves again");
+      console.log(
+        `  maintenance start: call returned after ${tCall.toFixed(0)} ms with the partner in ` +
+          `PARTNER-DOWN; its first new ACK ${tServed.toFixed(0)} ms after the call began; ` +
+          `maintenance stop -> NORMAL in ${tNormal.toFixed(0)} ms (MCLT 5 s)`,
+      );
     } finally {
       toA.close();
       toB.close();
