@@ -28,6 +28,8 @@ import type { PeerNetwork } from "../failover/peer_link.ts";
 import { listening } from "../platform/listen_error.ts";
 import type { DatagramTransport } from "../platform/udp.ts";
 import { reloader, type ReloadResult } from "./reload.ts";
+import { findLeases } from "../lease/find.ts";
+import { leaseJson } from "./leases_command.ts";
 
 export interface Running {
   readonly dhcpPort: number;
@@ -227,6 +229,10 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
       },
     }),
     reload,
+    leases: {
+      find: (q) => findLeases(store, q).map(leaseJson),
+      command: (cmd) => server.leaseCommand(cmd),
+    },
     ...(config.http.adminToken === undefined ? {} : { adminToken: config.http.adminToken }),
   });
   let http: HttpServerHandle;

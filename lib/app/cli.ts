@@ -17,7 +17,7 @@ import { printHistory, printLeases } from "./leases_command.ts";
 import { runImport } from "./import_command.ts";
 import { adminCall, printStatus } from "./status_command.ts";
 import { LISTEN_FAILED_EXIT, ListenFailed } from "../platform/listen_error.ts";
-import { parseCommandLine, type Values } from "./cli_args.ts";
+import { COMMANDS, parseCommandLine, type Values } from "./cli_args.ts";
 import { makePairCertificates, writePairCertificates } from "./certs.ts";
 
 const EXAMPLE_URL = new URL("../../tandem.example.toml", import.meta.url);
@@ -138,7 +138,18 @@ async function runCommand(command: string, values: Values, positionals: string[]
       if (history !== undefined) {
         return printHistory(db, history, { json: values.json === true, at: str("at") });
       }
-      return printLeases(db, { json: values.json === true, state: str("state") });
+      const find = str("ip") !== undefined
+        ? { ip: str("ip")! }
+        : str("mac") !== undefined
+        ? { mac: str("mac")! }
+        : str("client-id") !== undefined
+        ? { clientId: str("client-id")! }
+        : undefined;
+      return printLeases(db, {
+        json: values.json === true,
+        state: str("state"),
+        ...(find === undefined ? {} : { find }),
+      });
     }
     case "status": {
       const url = str("url") ?? httpUrl(await loadConfig(str("config"), str("box")));
@@ -165,6 +176,36 @@ async function runCommand(command: string, values: Values, positionals: string[]
         ...opt("state-dir", "stateDir"),
         ...opt("server-id", "serverId"),
       });
+    }
+    case "lease": {
+      const [action, address] = positionals;
+      const usage = COMMANDS.lease!.synopsis;
+      if (action !== "add" && action !== "delete" && action !== "reclaim") {
+        console.error(`usage: ${usage}`);
+        return 2;
+      }
+      if (address === undefined && action !== "reclaim") {
+        console.error(`tandem lease ${action}: the ADDRESS is missing\n\nusage: ${usage}`);
+        return 2;
+      }
+      const config = str("url") === undefined
+        ? await loadConfig(str("config"), str("box"))
+        : undefined;
+      const url = str("url") ?? httpUrl(config!);
+      const leaseSec = str("lease-sec");
+      const body = {
+        ...(address === undefined ? {} : { ip: address }),
+        ...(str("mac") === undefined ? {} : { mac: str("mac") }),
+        ...(str("client-id") === undefined ? {} : { client_id: str("client-id") }),
+        ...(str("hostname") === undefined ? {} : { hostname: str("hostname") }),
+        ...(leaseSec === undefined ? {} : { lease_sec: Number(leaseSec) }),
+      };
+      return await adminCall(
+        `leases/${action}`,
+        url,
+        str("token") ?? config?.http.adminToken,
+        body,
+      );
     }
     case "maintenance": {
       const action = positionals[0];

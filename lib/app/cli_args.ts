@@ -82,14 +82,17 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ],
   },
   leases: {
-    synopsis: "tandem leases [--json] [--state STATE | --history ADDRESS|MAC [--at TIME]] " +
-      "[--config FILE | --db PATH]",
+    synopsis: "tandem leases [--json] [--state STATE] [--ip A | --mac M | --client-id HEX | " +
+      "--history ADDRESS|MAC [--at TIME]] [--config FILE | --db PATH]",
     summary: "list leases from the database, or the history of an address or client " +
       "(safe while the server runs)",
     positionals: 0,
     options: {
       json: { type: "boolean" },
       state: { type: "string" },
+      ip: { type: "string" },
+      mac: { type: "string" },
+      "client-id": { type: "string" },
       history: { type: "string" },
       at: { type: "string" },
       config: { type: "string", short: "c" },
@@ -99,6 +102,9 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     flags: [
       ["--json", "print a JSON array instead of a table"],
       ["--state STATE", "only leases in STATE (active, free, expired, released, ...)"],
+      ["--ip ADDRESS", "only the record of this address"],
+      ["--mac MAC", "only the records naming this hardware address"],
+      ["--client-id HEX", "only the records of this client identifier (option 61)"],
       ["--history ADDRESS|MAC", "every recorded change of this address or hardware address"],
       ["--at TIME", 'with --history: who held it then, e.g. "2026-12-05 14:05" (local time)'],
       CONFIG_FLAG,
@@ -132,6 +138,32 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     ),
     synopsis: "tandem maintenance start|stop [--config FILE | --url URL] [--token TOKEN]",
     positionals: 1,
+  },
+  lease: {
+    ...adminCommand(
+      "lease",
+      "the operator's lease commands on the running server, each told to the partner: add a " +
+        "lease, delete one (RESET on a pair), reclaim an address held out of use (or run the " +
+        "expiry sweep now)",
+    ),
+    synopsis: "tandem lease add ADDRESS (--mac MAC | --client-id HEX) [--hostname NAME] " +
+      "[--lease-sec N] | delete ADDRESS | reclaim [ADDRESS]   [--config FILE | --url URL] " +
+      "[--token TOKEN]",
+    positionals: 2,
+    options: {
+      ...adminCommand("lease", "").options,
+      mac: { type: "string" },
+      "client-id": { type: "string" },
+      hostname: { type: "string" },
+      "lease-sec": { type: "string" },
+    },
+    flags: [
+      ["--mac MAC", "add: the client's hardware address"],
+      ["--client-id HEX", "add: the client's identifier (option 61), in hex"],
+      ["--hostname NAME", "add: the client's host name"],
+      ["--lease-sec N", "add: the lease time (default: the subnet's default_sec)"],
+      ...adminCommand("lease", "").flags,
+    ],
   },
   "partner-down": adminCommand(
     "partner-down",

@@ -13,7 +13,16 @@ import type { Lease } from "../lease/lease.ts";
 import type { Decision } from "../dhcp/decision.ts";
 
 export interface LeaseEvent {
-  readonly event: "lease.ack" | "lease.nak" | "lease.decline" | "lease.release" | "lease.expire";
+  readonly event:
+    | "lease.ack"
+    | "lease.nak"
+    | "lease.decline"
+    | "lease.release"
+    | "lease.expire"
+    // The operator's lease commands (lib/dhcp/lease_commands.ts).
+    | "lease.add"
+    | "lease.delete"
+    | "lease.reclaim";
   readonly props: Record<string, string | number>;
 }
 

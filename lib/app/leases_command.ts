@@ -4,10 +4,23 @@ import type { Lease } from "../lease/lease.ts";
 import { BINDING_STATES, type BindingState } from "../lease/lease.ts";
 import { formatIpv4, parseIpv4 } from "../wire/ipv4.ts";
 import { macFromHex } from "../wire/client_key.ts";
+import { findLeases, type LeaseQuery, type Searchable } from "../lease/find.ts";
+
+/** The records read from a database file, as the view findLeases searches. */
+function viewOf(leases: readonly Lease[]): Searchable {
+  const byIp = new Map(leases.map((l) => [l.ip, l]));
+  return {
+    get: (ip) => byIp.get(ip),
+    byClient: (key) => leases.filter((l) => l.clientKey === key),
+    all: () => leases,
+  };
+}
 
 export interface LeasesOptions {
   readonly json: boolean;
   readonly state: string | undefined;
+  /** Only the leases of this address, MAC or client id (lib/lease/find.ts). */
+  readonly find?: LeaseQuery;
 }
 
 function iso(sec: number): string {
@@ -53,9 +66,9 @@ export function printLeases(dbPath: string, opts: LeasesOptions): number {
     return 2;
   }
   if (!databaseExists(dbPath)) return 1;
-  const leases = readLeasesFile(dbPath).filter((l) =>
-    opts.state === undefined || l.state === opts.state
-  );
+  const all = readLeasesFile(dbPath);
+  const found = opts.find === undefined ? all : findLeases(viewOf(all), opts.find);
+  const leases = found.filter((l) => opts.state === undefined || l.state === opts.state);
   if (opts.json) {
     console.log(JSON.stringify(leases.map(leaseJson), null, 2));
     return 0;

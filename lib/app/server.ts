@@ -20,6 +20,8 @@ import { reclaimExpired } from "../dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "../wire/dhcp_message.ts";
 import { broadcastOf, formatIpv4 } from "../wire/ipv4.ts";
 import { toHex } from "../wire/bytes.ts";
+import { macFromHex } from "../wire/client_key.ts";
+import { type LeaseCommand, planLeaseCommand } from "../dhcp/lease_commands.ts";
 import { MSG_NAMES } from "../wire/option_registry.ts";
 import { LogLimiter } from "../log_limiter.ts";
 import { expiryEvents, type LeaseEvent, leaseEventsOf } from "./lease_events.ts";
@@ -148,8 +150,46 @@ export class DhcpServer {
     this.#pacedHead = 0;
   }
 
+  /**
+   * An operator's lease command (lease_commands.ts): planned on the decided state under the
+   * rules a client's packet meets, committed and told to the partner like one, logged.
+   */
+  async leaseCommand(cmd: LeaseCommand): Promise<{ ok: boolean; message: string }> {
+    if (this.#stopped) return { ok: false, message: "the server is stopping" };
+    const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
+    const plan = planLeaseCommand(cmd, {
+      config: this.#config,
+      leases: this.#d.store,
+      nowSec,
+      scope: this.#d.scope(),
+    });
+    if (!plan.ok) return plan;
+    // A standalone delete removes the record: its event is told from the record before.
+    const gone = plan.ops.flatMap((op) => {
+      const l = op.kind === "delete" ? this.#d.store.get(op.ip) : undefined;
+      return l === undefined ? [] : [{ ...l, state: "free" as const }];
+    });
+    const event = (l: Lease): LeaseEvent => ({
+      event: `lease.${cmd.kind}`,
+      props: {
+        ip: formatIpv4(l.ip),
+        mac: macFromHex(l.hwAddr),
+        ...(l.clientId === "" ? {} : { client_id: l.clientId }),
+        state: l.state,
+        box: this.#box,
+        by: "operator",
+      },
+    });
+    await this.applyOps(plan.ops, (changed) => [...changed, ...gone].map(event));
+    return { ok: true, message: plan.message };
+  }
+
   /** Applies ops outside the packet path (the expiry sweep), told to failover like packets. */
-  async applyOps(raw: readonly LeaseOp[]): Promise<void> {
+  async applyOps(
+    raw: readonly LeaseOp[],
+    eventsOf: (changed: readonly Lease[]) => readonly LeaseEvent[] = (changed) =>
+      expiryEvents(changed, this.#box),
+  ): Promise<void> {
     if (raw.length === 0) return;
     const { store } = this.#d;
     const nowSec = Math.floor(this.#d.clock.nowMs() / 1000);
@@ -158,7 +198,7 @@ export class DhcpServer {
     const done = store.commit(ops);
     const changed = this.#decided(ops, true);
     await done;
-    this.#logEvents(expiryEvents(changed, this.#box));
+    this.#logEvents(eventsOf(changed));
     this.#notify(changed);
   }
 

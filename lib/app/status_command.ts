@@ -21,9 +21,10 @@ export async function printStatus(baseUrl: string, asJson: boolean): Promise<num
 
 /** An operator call (POST /partner-down, POST /reload) with the admin token; prints the answer. */
 export async function adminCall(
-  command: "partner-down" | "reload" | "maintenance/start" | "maintenance/stop",
+  command: string,
   baseUrl: string,
   token: string | undefined,
+  body?: Record<string, unknown>,
 ): Promise<number> {
   if (token === undefined) {
     const name = command.replace("/", " ");
@@ -32,9 +33,13 @@ export async function adminCall(
   }
   const res = await fetch(`${baseUrl}/${command}`, {
     method: "POST",
-    headers: { authorization: `Bearer ${token}` },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const body = await res.text();
-  console.log(body.trim());
+  const answer = await res.text();
+  console.log(answer.trim());
   return res.ok ? 0 : 1;
 }

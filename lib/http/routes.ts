@@ -11,6 +11,9 @@
  * /metrics  Prometheus text.
  */
 import type { Registry } from "./metrics.ts";
+import type { LeaseCommand } from "../dhcp/lease_commands.ts";
+import { parseIpv4 } from "../wire/ipv4.ts";
+import type { LeaseQuery } from "../lease/find.ts";
 
 export interface ReadyState {
   readonly ready: boolean;
@@ -29,6 +32,11 @@ export interface HttpDeps {
   readonly reload?: () => Promise<{ ok: boolean; message: string; changed: readonly string[] }>;
   /** Operator command: planned maintenance of this box (SHUTDOWN, draft §9.14), and its end. */
   readonly maintenance?: (action: "start" | "stop") => Promise<{ ok: boolean; message: string }>;
+  /** The lease API (admin token): find, and the operator's lease commands. */
+  readonly leases?: {
+    find(q: LeaseQuery): readonly unknown[];
+    command(cmd: LeaseCommand): Promise<{ ok: boolean; message: string }>;
+  };
   /** Clock for the admin-token attempt limit. */
   readonly nowMs: () => number;
 }
@@ -74,6 +82,12 @@ export function httpHandler(deps: HttpDeps): (req: Request) => Response | Promis
         return json({ error: "this server has no failover partner" }, 409);
       }
       return deps.maintenance(maintenance).then((r) => json(r, r.ok ? 200 : 409));
+    }
+    if (path === "/leases" || path.startsWith("/leases/")) {
+      const refused = admitted(req, deps, failures);
+      if (refused !== undefined) return refused;
+      if (deps.leases === undefined) return json({ error: "no lease store here" }, 409);
+      return leaseApi(req, path, deps.leases);
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return json({ error: "method not allowed" }, 405);
@@ -125,5 +139,69 @@ function partnerDown(deps: HttpDeps): Response {
     return json({ error: "this server has no failover partner" }, 409);
   }
   const r = deps.partnerDown();
+  return json(r, r.ok ? 200 : 409);
+}
+
+/**
+ * GET /leases?ip=A | mac=M | client_id=HEX; POST /leases/add {ip, mac?, client_id?, hostname?,
+ * lease_sec?}, /leases/delete {ip}, /leases/reclaim {ip?} (lib/dhcp/lease_commands.ts).
+ */
+async function leaseApi(
+  req: Request,
+  path: string,
+  api: NonNullable<HttpDeps["leases"]>,
+): Promise<Response> {
+  if (req.method === "GET" && path === "/leases") {
+    const q = new URL(req.url).searchParams;
+    const query = {
+      ...(q.has("ip") ? { ip: q.get("ip")! } : {}),
+      ...(q.has("mac") ? { mac: q.get("mac")! } : {}),
+      ...(q.has("client_id") ? { clientId: q.get("client_id")! } : {}),
+    };
+    if (Object.keys(query).length !== 1) {
+      return json({ error: "give one of ip=, mac= or client_id=" }, 400);
+    }
+    return json(api.find(query));
+  }
+  const action = /^\/leases\/(add|delete|reclaim)$/.exec(path)?.[1];
+  if (req.method !== "POST" || action === undefined) {
+    return json(
+      { error: "GET /leases?ip=|mac=|client_id=, or POST /leases/add|delete|reclaim" },
+      404,
+    );
+  }
+  let body: Record<string, unknown>;
+  try {
+    const text = await req.text();
+    const parsed = text.trim() === "" ? {} : JSON.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw 0;
+    body = parsed as Record<string, unknown>;
+  } catch {
+    return json({ error: "the body must be a JSON object" }, 400);
+  }
+  const str = (k: string) => typeof body[k] === "string" ? body[k] as string : undefined;
+  const ipText = str("ip");
+  const ip = ipText === undefined ? undefined : parseIpv4(ipText);
+  if (ipText !== undefined && ip === undefined) {
+    return json({ error: `ip "${ipText}" is not an IPv4 address` }, 400);
+  }
+  if (ip === undefined && action !== "reclaim") return json({ error: "ip is required" }, 400);
+  let cmd: LeaseCommand;
+  if (action === "add") {
+    const leaseSec = body.lease_sec;
+    if (leaseSec !== undefined && (typeof leaseSec !== "number" || !Number.isInteger(leaseSec))) {
+      return json({ error: "lease_sec must be a whole number of seconds" }, 400);
+    }
+    cmd = {
+      kind: "add",
+      ip: ip!,
+      ...(str("mac") === undefined ? {} : { hwAddr: str("mac")! }),
+      ...(str("client_id") === undefined ? {} : { clientId: str("client_id")! }),
+      ...(str("hostname") === undefined ? {} : { hostname: str("hostname")! }),
+      ...(leaseSec === undefined ? {} : { leaseSec: leaseSec as number }),
+    };
+  } else if (action === "delete") cmd = { kind: "delete", ip: ip! };
+  else cmd = ip === undefined ? { kind: "reclaim" } : { kind: "reclaim", ip };
+  const r = await api.command(cmd);
   return json(r, r.ok ? 200 : 409);
 }
