@@ -37,8 +37,9 @@ const FO_TYPES: Record<number, string> = {
   10: "STATE",
   11: "CONTACT",
   12: "DISCONNECT",
+  200: "TANDEM", // relay coverage (lib/failover/relay_coverage.ts): a vendor type, §6.1 128-255
 };
-const REQUIRED = ["CONNECT", "CONNECTACK", "STATE", "BNDUPD", "BNDACK"];
+const REQUIRED = ["CONNECT", "CONNECTACK", "STATE", "BNDUPD", "BNDACK", "TANDEM"];
 
 async function skipReason(): Promise<string | undefined> {
   let reason: string | undefined;
@@ -133,7 +134,9 @@ Deno.test({
         if (!replicated) await new Promise((r) => setTimeout(r, 100));
       }
       assert(replicated, `secondary never got ${ip}`);
-      await new Promise((r) => setTimeout(r, 500)); // a few CONTACTs, and the BNDACK flushed
+      // A few CONTACTs, the BNDACK flushed, and the relay-coverage report (type 200) that a
+      // new relay triggers within a second.
+      await new Promise((r) => setTimeout(r, 1500));
       await cap.stop();
 
       const decodeAs = [ports.fo_primary, ports.fo_secondary].flatMap((p) => [

@@ -184,6 +184,7 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     ...(failover === undefined ? {} : {
       prepareOps: failover.prepareOps,
       onCommitted: (changed) => failover.peer.leasesCommitted(changed),
+      relayHeard: (giaddr) => failover.peer.relayHeard(giaddr),
     }),
   });
   halt = () => {

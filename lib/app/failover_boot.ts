@@ -128,6 +128,15 @@ export function composeFailover(
       ),
   );
   registry.gauge(
+    "tandem_relay_one_sided",
+    "1 per relay (giaddr) and subnet heard by one box of the pair only for longer than " +
+      "relay_alarm_sec: that relay lacks the other box as a helper address.",
+    () =>
+      peer.relayAlarms.map((o) =>
+        [{ relay: o.relay, subnet: String(o.subnetId), heard_by: o.heardBy }, 1] as const
+      ),
+  );
+  registry.gauge(
     "tandem_failover_connected",
     "1 while the partner link is up and handshaken.",
     () => [[{}, peer.connected ? 1 : 0]],
@@ -232,6 +241,14 @@ export function composeFailover(
           : null,
         auto_partner_down_sec: s.safePeriodSec,
         pair_problem: peer.pairProblem ?? null,
+        // Relays that forward to one box only (a warning: /readyz is not affected).
+        relay_coverage: peer.relayAlarms.map((o) => ({
+          relay: o.relay,
+          subnet: o.subnetId,
+          heard_by: o.heardBy,
+          since_sec: o.sinceSec,
+          problem: o.text,
+        })),
         pool: { free, backup },
         config: {
           fingerprint: fingerprint,

@@ -18,7 +18,7 @@ import { handle } from "../dhcp/handle.ts";
 import { advancePoolCursor } from "../dhcp/handle_context.ts";
 import { reclaimExpired } from "../dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "../wire/dhcp_message.ts";
-import { broadcastOf, formatIpv4 } from "../wire/ipv4.ts";
+import { broadcastOf, formatIpv4, type Ipv4 } from "../wire/ipv4.ts";
 import { toHex } from "../wire/bytes.ts";
 import { macFromHex } from "../wire/client_key.ts";
 import { type LeaseCommand, planLeaseCommand } from "../dhcp/lease_commands.ts";
@@ -49,6 +49,8 @@ export interface ServerDeps {
   readonly scope: () => ServingScope;
   /** Called after each commit with the lease records it changed (failover sends BNDUPDs). */
   readonly onCommitted?: (changed: readonly Lease[]) => void;
+  /** A client was heard through this relay (giaddr): relay coverage (relay_watch.ts). */
+  readonly relayHeard?: (giaddr: Ipv4) => void;
   /** Pool low-water warnings, checked with every expiry sweep (pool_watch.ts). */
   readonly poolWatch?: PoolWatch;
   /** Rewrites a batch's ops before commit (failover marks them for the partner). */
@@ -254,6 +256,8 @@ export class DhcpServer {
       }
       const packet = decoded.packet;
       metrics.packetsIn.inc({ type: MSG_NAMES[packet.options.get(53)?.[0] ?? 0] ?? "other" });
+      // Relay coverage (failover): which relays forward clients to this box.
+      if (packet.giaddr !== 0 && packet.op === 1) this.#d.relayHeard?.(packet.giaddr);
       const decision: Decision = handle(packet, {
         config,
         leases: view,

@@ -107,6 +107,10 @@ function failoverLines(fo: Doc, nowMs: number, time: (sec: number) => string): s
   if (cfg?.match === false) lines.push("config: DIFFERS from the partner's (scope settings)");
   else if (cfg?.match === true) lines.push("config: the same as the partner's");
   if (typeof fo.pair_problem === "string") lines.push(`PAIR PROBLEM: ${fo.pair_problem}`);
+  for (const r of (fo.relay_coverage ?? []) as Doc[]) {
+    const since = num(r.since_sec);
+    lines.push(`RELAY: ${r.problem}${since === undefined ? "" : ` (for ${ago(since)})`}`);
+  }
   if (fo.partner === "isc-dhcpd") {
     lines.push("partner: ISC dhcpd (legacy-peer mode: the failover link is not authenticated)");
   } else if (fo.authentication === "none" && fo.tls !== "required") {

@@ -85,6 +85,8 @@ export interface FailoverConfig {
   readonly receiveTimerMs: number;
   /** COMMUNICATIONS-INTERRUPTED -> PARTNER-DOWN after this long; 0 = never automatically. */
   readonly autoPartnerDownSec: number;
+  /** A relay heard by one box only for this long raises an alarm (relay_coverage.ts); 0 off. */
+  readonly relayAlarmSec: number;
   readonly maxUnackedBndupd: number;
   /** draft §11.1: "hmac" signs and requires a digest on every message; "none" neither. */
   /** "isc-dhcpd": legacy-peer mode (FailoverConfig docs in schema.ts). */

@@ -109,6 +109,7 @@ Deno.test("failover table becomes FailoverConfig with defaults", () => {
     contactIntervalMs: 200,
     receiveTimerMs: 800,
     autoPartnerDownSec: 0,
+    relayAlarmSec: 300,
     maxUnackedBndupd: 64,
     partner: "tandem",
     authentication: "hmac",

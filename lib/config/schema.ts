@@ -91,6 +91,8 @@ const failover = z.strictObject({
   contact_interval_ms: int(1, 3_600_000).default(200),
   receive_timer_ms: int(1, 3_600_000).default(800),
   auto_partner_down_sec: seconds.default(0),
+  /** A relay (giaddr) heard by one box only for this long is an alarm; 0 turns it off. */
+  relay_alarm_sec: int(0, 604_800).default(300),
   max_unacked_bndupd: int(1, 65535).default(64),
   /**
    * Who the partner is: another Tandem, or ISC dhcpd 4.4 (legacy-peer mode: no digest, no

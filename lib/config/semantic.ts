@@ -77,6 +77,7 @@ function toFailover(f: RawFailover): FailoverConfig {
     contactIntervalMs: f.contact_interval_ms,
     receiveTimerMs: f.receive_timer_ms,
     autoPartnerDownSec: f.auto_partner_down_sec,
+    relayAlarmSec: f.relay_alarm_sec,
     maxUnackedBndupd: f.max_unacked_bndupd,
     partner: f.partner,
     authentication: f.authentication,

@@ -62,6 +62,7 @@ const base: Config = {
     contactIntervalMs: 10000,
     receiveTimerMs: 30000,
     autoPartnerDownSec: 0,
+    relayAlarmSec: 300,
     maxUnackedBndupd: 10,
     partner: "tandem",
     authentication: "hmac",

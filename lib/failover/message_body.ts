@@ -101,6 +101,8 @@ export function buildMessage(
     case "updreq":
     case "contact":
       return { ...head, kind };
+    case "tandem":
+      return { ...head, kind, vendorOptions: vendorOptions ?? new Map() };
     case "poolresp": {
       const n = need(FO.addressesTransferred, "addresses-transferred");
       return typeof n === "string" ? n : { ...head, kind, addressesTransferred: u(n) };
@@ -187,6 +189,9 @@ export function writeBody(w: ByteWriter, msg: FailoverMessage): void {
     case "upddone":
     case "updreq":
     case "contact":
+      return;
+    case "tandem":
+      writeVendor(w, msg.vendorOptions);
       return;
     case "poolresp":
       w.optU32(FO.addressesTransferred, msg.addressesTransferred);

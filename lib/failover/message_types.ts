@@ -48,6 +48,7 @@ export type FailoverMessage =
     readonly message?: string;
     readonly vendorOptions?: VendorOptions;
   }
+  | Head & { readonly kind: "tandem"; readonly vendorOptions: VendorOptions }
   | Head & { readonly kind: "updreqall" }
   | Head & { readonly kind: "upddone" }
   | Head & { readonly kind: "updreq" }

@@ -181,9 +181,19 @@ Deno.test("payload offset beyond 12 is skipped; below 12 is an error", () => {
 Deno.test("message types: unknown 0-127 is fatal, 128-255 is skipped", () => {
   const r = decodeFailover(iscConnect(0, 50));
   assert(!r.ok && r.error.kind === "unknown-type" && r.error.fatal);
-  const s = decodeFailover(iscConnect(0, 200));
+  const s = decodeFailover(iscConnect(0, 201));
   assert(!s.ok && s.error.kind === "ignored-type" && !s.error.fatal);
   assertEquals(s.consumed, iscConnect().length);
+  // 200 is Tandem's own (relay coverage): vendor options only, round-trips.
+  const mine = {
+    kind: "tandem",
+    xid: 9,
+    timeSec: 1,
+    vendorOptions: new Map([[1, new Uint8Array(16)]]),
+  } as const;
+  const back = decodeFailover(encodeFailover(mine));
+  assert(back.ok && back.msg.kind === "tandem", JSON.stringify(back));
+  assertEquals([...back.msg.vendorOptions], [...mine.vendorOptions]);
 });
 
 Deno.test("digest: missing, tampered, wrong secret, and unexpected", () => {
@@ -252,7 +262,7 @@ Deno.test("FrameReader: byte-at-a-time, several per chunk, garbage length", () =
 
 Deno.test("FrameReader skips an optional unknown type and keeps going", () => {
   const r = new FrameReader();
-  const items = r.push(new Uint8Array([...iscConnect(0, 200), ...iscConnect()]));
+  const items = r.push(new Uint8Array([...iscConnect(0, 201), ...iscConnect()]));
   assertEquals(items.map((i) => (i.ok ? i.msg.kind : i.error.kind)), ["ignored-type", "connect"]);
 });
 

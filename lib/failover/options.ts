@@ -18,6 +18,12 @@ export const MSG_TYPE = {
   state: 10,
   contact: 11,
   disconnect: 12,
+  /**
+   * Tandem-to-Tandem information (relay coverage), in vendor-specific-options only. §6.1: types
+   * 128-255 are optional and a server that does not know one ignores it; never sent to a legacy
+   * partner (`partner = "isc-dhcpd"`).
+   */
+  tandem: 200,
 } as const;
 export type MessageKind = keyof typeof MSG_TYPE;
 

@@ -14,7 +14,7 @@ import type { PeerNetwork } from "./peer_link.ts";
 import type { DigestFn, FailoverMessage } from "./messages.ts";
 import { PeerConnection } from "./peer_connection.ts";
 import { REJECT } from "./options.ts";
-import { formatIpv4 } from "../wire/ipv4.ts";
+import { formatIpv4, type Ipv4 } from "../wire/ipv4.ts";
 import {
   boot,
   type Effect,
@@ -42,6 +42,8 @@ import {
 import { BindingSync, type Outgoing } from "./binding_sync.ts";
 import { planPoolBalance } from "./pool_balance.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
+import { RelayWatch } from "./relay_watch.ts";
+import type { OneSided } from "./relay_coverage.ts";
 
 export const SNAPSHOT_KEY = "failover.snapshot";
 const STARTUP_MS = 2000;
@@ -163,6 +165,31 @@ export class FailoverPeer {
       drop: (reason) => this.#drop(reason),
       updatesComplete: () => this.#event({ type: "updates-complete" }),
     });
+    this.#relays = new RelayWatch({
+      log: deps.log,
+      alarmSec: deps.fo.relayAlarmSec,
+      subnets: () => deps.config.subnets,
+      nowSec: () => this.#nowSec(),
+      send: (vendorOptions) => {
+        if (deps.fo.partner !== "tandem" || !this.#conn.handshaken) return false;
+        this.#send({ kind: "tandem", vendorOptions });
+        return true;
+      },
+      partnerName: () => this.#partnerServerId ?? deps.fo.partnerAddress,
+    });
+  }
+
+  readonly #relays: RelayWatch;
+  #partnerServerId: string | undefined;
+
+  /** A client was heard through relay giaddr (relay coverage, relay_watch.ts). */
+  relayHeard(giaddr: Ipv4): void {
+    this.#relays.heard(giaddr);
+  }
+
+  /** Relays heard by one box only (issue #12 item 4), each with the operator's sentence. */
+  get relayAlarms(): readonly (OneSided & { readonly text: string })[] {
+    return this.#relays.alarms.map((o) => ({ ...o, text: this.#relays.text(o) }));
   }
 
   #bootParams() {
@@ -466,6 +493,7 @@ export class FailoverPeer {
     this.#tickTimer = this.#d.clock.after(1000, () => {
       if (this.#stopped) return;
       this.#event({ type: "tick" });
+      this.#relays.tick();
       // §7.7: besides on entering NORMAL, the secondary asks for its share now and then, so a
       // reserve used up by long-lived clients is refilled without a state change.
       const now = this.#nowSec();
@@ -495,6 +523,7 @@ export class FailoverPeer {
   /** The link is gone (peer_connection.ts): in-flight updates go again later (§8.4). */
   #lost(reason: string, wasUp: boolean): void {
     this.#sync.linkLost();
+    this.#relays.linkLost();
     this.#d.log.warn("failover.link_down", { reason, state: this.#snap.state });
     if (wasUp) this.#event({ type: "disconnected" });
   }
@@ -611,6 +640,8 @@ export class FailoverPeer {
       }
       case "contact":
         return;
+      case "tandem":
+        return this.#relays.received(m.vendorOptions);
       case "bndupd":
         return this.#sync.onBndupd(m);
       case "bndack":
@@ -733,6 +764,7 @@ export class FailoverPeer {
 
   /** Records what the partner says it is; the pair's problem, if it is an unsafe pair. */
   #checkIdentity(id: PartnerIdentity): string | undefined {
+    if (id.serverId !== undefined) this.#partnerServerId = id.serverId;
     const fp = id.fingerprint;
     if (fp !== undefined) {
       if (fp !== this.#partnerFingerprint && fp !== this.#d.fingerprint) {

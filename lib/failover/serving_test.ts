@@ -25,6 +25,7 @@ const cfg: FailoverConfig = {
   contactIntervalMs: 10000,
   receiveTimerMs: 30000,
   autoPartnerDownSec: 0,
+  relayAlarmSec: 300,
   maxUnackedBndupd: 10,
   partner: "tandem",
   authentication: "hmac",

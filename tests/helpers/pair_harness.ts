@@ -159,6 +159,7 @@ export class Box {
       scope: this.parts.scope,
       prepareOps: this.parts.prepareOps,
       onCommitted: (changed) => this.parts.peer.leasesCommitted(changed),
+      relayHeard: (giaddr) => this.parts.peer.relayHeard(giaddr),
     });
     void this.server.run();
     this.parts.peer.start();

@@ -33,6 +33,8 @@ export interface PairOptions {
   readonly reservePercent?: number;
   readonly contactIntervalMs?: number;
   readonly receiveTimerMs?: number;
+  /** [failover] relay_alarm_sec (default: Tandem's, 300). */
+  readonly relayAlarmSec?: number;
   readonly leaseSec?: number;
   readonly pool?: string;
   readonly cidr?: string;
@@ -104,6 +106,7 @@ mclt_sec = ${opts.mcltSec ?? 300}
 reserve_percent = ${opts.reservePercent ?? 20}
 contact_interval_ms = ${opts.contactIntervalMs ?? (opts.iscPartner === true ? 1000 : 200)}
 receive_timer_ms = ${opts.receiveTimerMs ?? (opts.iscPartner === true ? 3000 : 800)}
+${opts.relayAlarmSec === undefined ? "" : `relay_alarm_sec = ${opts.relayAlarmSec}`}
 ${
     opts.iscPartner === true
       ? 'partner = "isc-dhcpd"\nauthentication = "none"'
@@ -302,6 +305,17 @@ export class PairNode {
 
   async httpStatus(path: string): Promise<number> {
     return (await this.#curl(path, 1)).code;
+  }
+
+  /** GET /status, or undefined when the box does not answer. */
+  async status(): Promise<Record<string, unknown> | undefined> {
+    const r = await this.#curl("/status", 1);
+    if (r.code !== 200) return undefined;
+    try {
+      return JSON.parse(r.body) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
   }
 
   /** GET /status's failover block, or undefined when the box does not answer. */

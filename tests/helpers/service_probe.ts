@@ -12,6 +12,9 @@ import { run } from "./netns.ts";
 
 export const PROBE_GIADDR = "10.20.0.9";
 
+const probeNamespaces = new Set<string>();
+let probeRuns = 0;
+
 export interface Probe {
   readonly t: number;
   readonly offerMs: number | null;
@@ -56,14 +59,40 @@ export function summarise(probes: readonly Probe[], everyMs: number): ProbeResul
   return { probes: sorted, unanswered, outageMs, slowestMs };
 }
 
-/** Adds the probe namespace to `net` and starts probing both boxes. */
-export async function startServiceProbe(net: PairNet, everyMs = 250): Promise<ServiceProbe> {
+/**
+ * Adds the probe namespace to `net` (once) and starts probing `servers` (default: both boxes,
+ * as a router with both helper addresses; one box for a relay that lacks its second helper).
+ */
+export async function startServiceProbe(
+  net: PairNet,
+  everyMs = 250,
+  servers: readonly string[] = [LAN.primary, LAN.secondary],
+): Promise<ServiceProbe> {
   const topo = net.topo;
-  const q = await topo.addNs("q");
-  await topo.link({ ns: q, ifname: "q0", cidr: `${PROBE_GIADDR}/32` }, { ns: net.r, ifname: "rq" });
-  await topo.route(net.r, `${PROBE_GIADDR}/32`, "dev", "rq");
-  await run(["ip", "-n", q, "route", "add", "10.30.0.0/24", "via", GIADDR, "dev", "q0", "onlink"]);
-  const out = `${topo.tmpDir}/probes.jsonl`;
+  const q = `${topo.prefix}-q`;
+  if (!probeNamespaces.has(q)) {
+    probeNamespaces.add(q);
+    await topo.addNs("q");
+    await topo.link({ ns: q, ifname: "q0", cidr: `${PROBE_GIADDR}/32` }, {
+      ns: net.r,
+      ifname: "rq",
+    });
+    await topo.route(net.r, `${PROBE_GIADDR}/32`, "dev", "rq");
+    await run([
+      "ip",
+      "-n",
+      q,
+      "route",
+      "add",
+      "10.30.0.0/24",
+      "via",
+      GIADDR,
+      "dev",
+      "q0",
+      "onlink",
+    ]);
+  }
+  const out = `${topo.tmpDir}/probes-${++probeRuns}.jsonl`;
   const proc = topo.spawn(q, [
     `${REPO_ROOT}/scripts/deno`,
     "run",
@@ -72,8 +101,7 @@ export async function startServiceProbe(net: PairNet, everyMs = 250): Promise<Se
     "--allow-read",
     `${REPO_ROOT}/tests/helpers/dhcp_prober.ts`,
     `--giaddr=${PROBE_GIADDR}`,
-    `--server=${LAN.primary}`,
-    `--server=${LAN.secondary}`,
+    ...servers.map((s) => `--server=${s}`),
     `--every-ms=${everyMs}`,
     `--out=${out}`,
   ]);
