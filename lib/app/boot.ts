@@ -28,6 +28,7 @@ import type { PeerNetwork } from "../failover/peer_link.ts";
 import { listening } from "../platform/listen_error.ts";
 import type { DatagramTransport } from "../platform/udp.ts";
 import { reloader, type ReloadResult } from "./reload.ts";
+import { withStoredScopes } from "./partner_scopes.ts";
 import { findLeases } from "../lease/find.ts";
 import { leaseJson } from "./leases_command.ts";
 
@@ -79,7 +80,8 @@ export class NewPairRefused extends Error {
   override name = "NewPairRefused";
 }
 
-export async function boot(config: Config, opts: BootOptions = {}): Promise<Running> {
+export async function boot(fileConfig: Config, opts: BootOptions = {}): Promise<Running> {
+  let config = fileConfig;
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? eventLog("dhcp");
   // [failover.tls] files are read first: a missing one stops the start with its key named.
@@ -106,9 +108,11 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     unlock();
     throw e;
   }
+  // A Tandem secondary serves the scopes it last took from its primary (partner_scopes.ts).
+  config = withStoredScopes(config, store, eventLog("failover"));
   const registry = new Registry();
   registerProcessMetrics(registry);
-  let current = config; // replaced by reload()
+  let current = config; // replaced by reload() and by the primary's scopes
   const metrics = dhcpMetrics(registry, () => current, store);
   // Every lease write while serving goes through store.commit: decided in the index at once,
   // durable in group commits behind it (lib/lease/group_commit.ts). A failed commit or fsync
@@ -143,7 +147,10 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
       net,
       registry,
       eventLog("failover"),
-      opts.newPair === true ? { newPair: true } : {},
+      {
+        ...(opts.newPair === true ? { newPair: true } : {}),
+        applyConfig: (next) => applyLive(next),
+      },
     );
   }
   // A socket that cannot be opened (listen_error.ts) undoes what boot did so far.
@@ -197,15 +204,24 @@ export async function boot(config: Config, opts: BootOptions = {}): Promise<Runn
     stopping
       ? { ready: false, reasons: ["shutting down"] }
       : failover?.ready() ?? { ready: true, reasons: [] };
+  /** A new config in force for the DHCP core (a reload, or the primary's scopes). */
+  const applyLive = async (next: Config) => {
+    if (next.logLevel !== current.logLevel) await opts.onLogLevel?.(next.logLevel);
+    current = next;
+    server.setConfig(next);
+    poolWatch.config = next;
+  };
+  const source = opts.reloadSource;
   const reload = reloader({
     log,
-    ...(opts.reloadSource === undefined ? {} : { source: opts.reloadSource }),
+    // A secondary's file is read with the scopes it took from its primary.
+    ...(source === undefined ? {} : {
+      source: async () => withStoredScopes(await source(), store, eventLog("failover")),
+    }),
     current: () => current,
     apply: async (next) => {
-      if (next.logLevel !== current.logLevel) await opts.onLogLevel?.(next.logLevel);
-      current = next;
-      server.setConfig(next);
-      poolWatch.config = next;
+      await applyLive(next);
+      failover?.setConfig(next); // a primary's new scopes go to its secondary
     },
   });
   const handler = httpHandler({

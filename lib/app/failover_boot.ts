@@ -20,6 +20,7 @@ import type { Clock } from "../clock.ts";
 import type { EventLog } from "../event_log.ts";
 import type { PeerNetwork } from "../failover/peer_link.ts";
 import { poolSize } from "./status.ts";
+import { PartnerScopes, scopeTextOf } from "./partner_scopes.ts";
 import { partnerPoolUsableSec } from "../failover/mclt.ts";
 
 /** States in which this box answers at least some DHCP clients (serving.ts answers()). */
@@ -43,6 +44,11 @@ export interface FailoverParts {
   ): LeaseOp[];
   ready(): ReadyState;
   status(): Record<string, unknown>;
+  /**
+   * New scopes in force on this box (a reload on the primary): the DHCP core's scope, the pool
+   * counts and the fingerprint follow, and the partner is told (the secondary takes them).
+   */
+  setConfig(next: Config): void;
 }
 
 export function composeFailover(
@@ -53,11 +59,25 @@ export function composeFailover(
   net: PeerNetwork,
   registry: Registry,
   log: EventLog,
-  opts: { readonly newPair?: boolean } = {},
+  opts: {
+    readonly newPair?: boolean;
+    /** Puts a config taken from the partner in force outside failover (DHCP core, reload). */
+    readonly applyConfig?: (next: Config) => void | Promise<void>;
+  } = {},
 ): FailoverParts {
   const metrics = failoverMetrics(registry);
-  const fingerprint = configFingerprint(config, sha256Hex);
+  let cfg = config;
+  let fingerprint = configFingerprint(cfg, sha256Hex);
   let scope: ServingScope | undefined;
+  const partnerScopes = new PartnerScopes({
+    log,
+    store,
+    config: () => cfg,
+    apply: async (next) => {
+      setConfig(next);
+      await opts.applyConfig?.(next);
+    },
+  });
   const peer = new FailoverPeer({
     config,
     fo,
@@ -67,6 +87,12 @@ export function composeFailover(
     log,
     metrics,
     fingerprint,
+    scopeText: () => scopeTextOf(cfg),
+    onPartnerScopes: (text) => {
+      partnerScopes.received(text).catch((e) =>
+        log.error("failover.scopes_rejected", { problem: String(e) })
+      );
+    },
     onStateChange: () => (scope = undefined),
     ...(opts.newPair === true ? { newPair: true } : {}),
     digestWith: nativeHmacSha256With,
@@ -104,16 +130,19 @@ export function composeFailover(
     ...inner,
     answers: (hashKey, secs, kind) => kind === "renew" && inner.answers(hashKey, secs, kind),
   });
+  // Different scopes (until the secondary has taken the primary's) also serve renewals only:
+  // the two boxes would disagree about whose address is whose.
   const current = (): ServingScope =>
-    scope ??= (peer.pairProblem === undefined ? watch : renewOnly)(
-      servingScope(
-        peer.snapshot,
-        fo,
-        config.subnets,
-        Math.floor(clock.nowMs() / 1000),
-        peer.primaryHba === undefined ? {} : { primaryHba: peer.primaryHba },
-      ),
-    );
+    scope ??=
+      (peer.pairProblem === undefined && peer.fingerprintMatches !== false ? watch : renewOnly)(
+        servingScope(
+          peer.snapshot,
+          fo,
+          cfg.subnets,
+          Math.floor(clock.nowMs() / 1000),
+          peer.primaryHba === undefined ? {} : { primaryHba: peer.primaryHba },
+        ),
+      );
   registry.gauge(
     "tandem_failover_state",
     "1 for this server's current failover state.",
@@ -166,14 +195,19 @@ export function composeFailover(
   // /status never walks the pool on the packet path's thread.
   const POOL_COUNT_MS = 5000;
   const owned = { free: 0, backup: 0 };
-  for (const sub of config.subnets) {
-    for (const p of sub.pools) {
-      const size = poolSize(p);
-      const backupShare = Math.floor((size * secondaryShareOf(fo)) / 100);
-      owned.backup += backupShare;
-      owned.free += size - backupShare;
+  const countOwned = () => {
+    owned.free = 0;
+    owned.backup = 0;
+    for (const sub of cfg.subnets) {
+      for (const p of sub.pools) {
+        const size = poolSize(p);
+        const backupShare = Math.floor((size * secondaryShareOf(fo)) / 100);
+        owned.backup += backupShare;
+        owned.free += size - backupShare;
+      }
     }
-  }
+  };
+  countOwned();
   let counted: { atMs: number; free: number; backup: number } | undefined;
   const poolCounts = () => {
     const now = clock.monoMs();
@@ -188,9 +222,18 @@ export function composeFailover(
     counted = { atMs: now, free: Math.max(0, free), backup: Math.max(0, backup) };
     return counted;
   };
+  function setConfig(next: Config): void {
+    cfg = next;
+    fingerprint = configFingerprint(next, sha256Hex);
+    countOwned();
+    counted = undefined;
+    scope = undefined;
+    peer.setScopes(next, fingerprint);
+  }
   return {
     peer,
     scope: current,
+    setConfig,
     prepareOps: (ops, view, s, nowSec) => markForPartner(ops, view, s, config, nowSec),
     ready() {
       const reasons: string[] = [];
@@ -201,8 +244,11 @@ export function composeFailover(
       if (peer.pairProblem !== undefined) {
         reasons.push(`unsafe pair, serving renewals only: ${peer.pairProblem}`);
       } else if (peer.fingerprintMatches === false) {
+        const keys = partnerScopes.differs;
         reasons.push(
-          "scope configuration differs from the partner's (see /status failover.config)",
+          "scope configuration differs from the partner's" +
+            (keys.length > 0 ? ` (${keys.join(", ")})` : " (see /status failover.config)") +
+            ": serving renewals only until the secondary has the primary's scopes",
         );
       }
       return { ready: reasons.length === 0, reasons };
@@ -254,6 +300,8 @@ export function composeFailover(
           fingerprint: fingerprint,
           partner_fingerprint: peer.partnerFingerprint ?? null,
           match: peer.fingerprintMatches ?? null,
+          // The scope keys that differ from the partner's (issue #12 item 2), while they do.
+          differs: peer.fingerprintMatches === false ? partnerScopes.differs : [],
         },
       };
     },

@@ -120,5 +120,11 @@ export interface Config {
   /** Days of lease history kept in the store; 0: none recorded. */
   readonly historyDays: number;
   readonly logLevel: LogLevel;
+  /**
+   * The TOML document this config was read from (after [[box]] selection), as plain values:
+   * a primary sends its scope tables from it and a secondary merges them into its own
+   * (scope_doc.ts, issue #12 item 2). Absent for configs built in code (tests).
+   */
+  readonly sourceDoc?: unknown;
   readonly failover?: FailoverConfig;
 }

@@ -47,6 +47,19 @@ export function parseConfig(
   const alias = (path: string) =>
     selected.kind === "pair" ? selected.aliases.get(path) ?? path : path;
   const locator: LineLocator = { lineOf: (path) => toml.locator.lineOf(alias(path)) };
+  const r = parseConfigDoc(doc, locator, alias);
+  return r.ok && selected.kind === "pair" ? { ...r, box: selected.name } : r;
+}
+
+/**
+ * The checks from the document on (schema, then semantics): for a file (parseConfig) and for a
+ * document merged from a partner's scopes (scope_doc.ts), which has no lines to point at.
+ */
+export function parseConfigDoc(
+  doc: unknown,
+  locator: LineLocator = { lineOf: () => undefined },
+  alias: (path: string) => string = (p) => p,
+): ParseConfigResult {
   const schema = checkSchema(doc, locator);
   const errors: ConfigIssue[] = schema.issues.map((i) => ({ ...i, path: alias(i.path) }));
   const warnings: ConfigIssue[] = [];
@@ -75,12 +88,7 @@ export function parseConfig(
   if (config === undefined) {
     throw new Error("parseConfig: schema rejected the document without reporting an issue");
   }
-  return {
-    ok: true,
-    config,
-    warnings: sortByLine(warnings),
-    ...(selected.kind === "pair" ? { box: selected.name } : {}),
-  };
+  return { ok: true, config: { ...config, sourceDoc: doc }, warnings: sortByLine(warnings) };
 }
 
 /** Parses or throws a ConfigError listing every problem; for startup code. */

@@ -56,7 +56,9 @@ Deno.test("minimal config is fully defaulted", () => {
     historyDays: 30,
     logLevel: "info",
   };
-  assert.deepEqual(config, expected);
+  const { sourceDoc, ...values } = config;
+  assert.deepEqual(values, expected);
+  assert.equal((sourceDoc as { server_id?: string }).server_id, "203.0.113.10", "the document");
 });
 
 Deno.test("every valid fixture parses without errors or warnings", () => {

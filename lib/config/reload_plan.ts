@@ -4,14 +4,15 @@
  *
  * Live on every box: authoritative, offer_hold_sec, decline_probation_sec, pool_low_percent,
  * [log] level.
- * Live on a standalone box: the scopes too ([[subnet]] with pools, exclusions, reservations and
- * options, [options], [lease]): the next packet is decided with them, leases are left alone (a
- * lease outside the new pools is not renewed and ends at its expiry, RFC 2131 §4.3.2 NAK on
- * the client's next REQUEST).
+ * Live on a standalone box and on a primary with a Tandem secondary: the scopes too
+ * ([[subnet]] with pools, exclusions, reservations and options, [options], [lease]): the next
+ * packet is decided with them, leases are left alone (a lease outside the new pools is not
+ * renewed and ends at its expiry, RFC 2131 §4.3.2 NAK on the client's next REQUEST); the
+ * primary's go to its secondary over the peer channel (issue #12 item 2), both serving
+ * renewals only until their fingerprints match again.
  * Never live: what other processes or the store hold (role, server_id, [dhcp], [http],
- * [store], [failover]); and on a pair box the scopes, whose pools the two boxes split between
- * them (draft-ietf-dhc-failover-12 §5.6) and compare by fingerprint: a pair's scope change is a
- * restart of each box in turn.
+ * [store], [failover]); the scopes of a secondary (its primary's are in force) and of a pair
+ * with an ISC dhcpd partner (nothing carries them: both files, then a restart of each box).
  */
 import type { Config } from "./config.ts";
 
@@ -37,6 +38,7 @@ const NAMES: Readonly<Record<keyof Config, string>> = {
   historyDays: "[store] history_days",
   logLevel: "[log] level",
   failover: "[failover]",
+  sourceDoc: "(the file)",
 };
 
 const SCOPES: ReadonlySet<keyof Config> = new Set(["leaseTimes", "options", "subnets"]);
@@ -50,12 +52,16 @@ const LIVE: ReadonlySet<keyof Config> = new Set([
 
 export function reloadPlan(current: Config, next: Config): ReloadPlan {
   const keys = new Set([...Object.keys(current), ...Object.keys(next)]) as Set<keyof Config>;
+  keys.delete("sourceDoc"); // the text behind the values: what changed is in the values
   const differs = [...keys].filter((k) => canonical(current[k]) !== canonical(next[k]));
   const changed = differs.map((k) => k === "subnets" ? subnetChanges(current, next) : [NAMES[k]])
     .flat();
-  const fixed = differs.filter((k) =>
-    !LIVE.has(k) && !(SCOPES.has(k) && current.role === "standalone")
-  );
+  // Scopes are live where this box decides them: standalone, and a primary whose Tandem
+  // secondary takes them over the peer channel (issue #12 item 2). A secondary's come from its
+  // primary; with an ISC partner nothing carries them.
+  const scopesLive = current.role === "standalone" ||
+    (current.role === "primary" && current.failover?.partner === "tandem");
+  const fixed = differs.filter((k) => !LIVE.has(k) && !(SCOPES.has(k) && scopesLive));
   if (fixed.length === 0) return { ok: true, changed };
   const scopes = fixed.filter((k) => SCOPES.has(k));
   const restart = fixed.filter((k) => !SCOPES.has(k)).map((k) => NAMES[k]);
@@ -65,8 +71,11 @@ export function reloadPlan(current: Config, next: Config): ReloadPlan {
   }
   if (scopes.length > 0) {
     reasons.push(
-      `${scopes.map((k) => NAMES[k]).join(", ")} of a failover pair change on both boxes: ` +
-        "put the same file on both and restart them one at a time",
+      current.role === "secondary" && current.failover?.partner === "tandem"
+        ? `${scopes.map((k) => NAMES[k]).join(", ")} of a secondary come from its primary: ` +
+          "change them there (tandem reload on the primary sends them here)"
+        : `${scopes.map((k) => NAMES[k]).join(", ")} of a pair with an ISC dhcpd partner ` +
+          "change on both boxes: change both files and restart the boxes one at a time",
     );
   }
   return { ok: false, changed, reason: reasons.join("; ") };

@@ -52,11 +52,31 @@ Deno.test("reloadPlan: listeners, identity and store settings need a restart", (
   equal(reloadPlan(a, c).ok, false);
 });
 
-Deno.test("reloadPlan: a pair box takes serving knobs live, but not its scopes", () => {
+Deno.test("reloadPlan: a pair box takes serving knobs live; scopes on a Tandem primary only", () => {
   const a = cfg(pair(BASE));
   const knob = cfg(pair(BASE, "offer_hold_sec = 10\n"));
   deepEqual(reloadPlan(a, knob), { ok: true, changed: ["offer_hold_sec"] });
+  // A primary's scopes change live and go to its secondary (issue #12 item 2).
   const scope = reloadPlan(a, cfg(pair(BASE.replace("192.0.2.53", "192.0.2.54"))));
-  equal(scope.ok, false);
-  if (!scope.ok) match(scope.reason, /\[options\] of a failover pair change on both boxes/);
+  deepEqual(scope, { ok: true, changed: ["[options]"] });
+  // A secondary's come from its primary.
+  const secondary = (t: string) => t.replace('role = "primary"', 'role = "secondary"');
+  const s = reloadPlan(
+    cfg(secondary(pair(BASE))),
+    cfg(secondary(pair(BASE.replace("192.0.2.53", "192.0.2.54")))),
+  );
+  equal(s.ok, false);
+  if (!s.ok) match(s.reason, /\[options\] of a secondary come from its primary/);
+  // With an ISC dhcpd partner nothing carries them: both files, then restarts.
+  const isc = (t: string) =>
+    t.replace(
+      /shared_secret = .*\n/,
+      'partner = "isc-dhcpd"\nauthentication = "none"\nreceive_timer_ms = 3000\n',
+    );
+  const i = reloadPlan(
+    cfg(isc(pair(BASE))),
+    cfg(isc(pair(BASE.replace("192.0.2.53", "192.0.2.54")))),
+  );
+  equal(i.ok, false);
+  if (!i.ok) match(i.reason, /ISC dhcpd partner change on both boxes/);
 });

@@ -51,11 +51,9 @@ export function identityIn(v: VendorOptions | undefined): PartnerIdentity {
 }
 
 /**
- * What makes two boxes an unsafe pair, in words with the fix, or undefined. Address ownership
- * follows from each box's config (serving.ts ownerStateOf), so different scopes mean the boxes
- * disagree about whose address is whose; two primaries both allocate from FREE; two secondaries
- * both from BACKUP; one server id on both makes clients unable to tell the servers apart
- * (RFC 2131 §4.3.1 option 54).
+ * What makes two boxes an unsafe pair, in words with the fix, or undefined: two primaries both
+ * allocate from FREE; two secondaries both from BACKUP; one server id on both makes clients
+ * unable to tell the servers apart (RFC 2131 §4.3.1 option 54).
  */
 export function pairProblem(
   mine: { readonly fingerprint: string; readonly serverId: string; readonly role: string },
@@ -70,10 +68,8 @@ export function pairProblem(
     return `the partner ${partnerAddress} uses the same server_id ${mine.serverId}: give each ` +
       "box its own server_id (its own address)";
   }
-  if (partner.fingerprint !== undefined && partner.fingerprint !== mine.fingerprint) {
-    return `the partner ${partnerAddress} has a different scope configuration (subnets, pools, ` +
-      "reservations, options, lease times or failover mode/split): give both boxes the same";
-  }
+  // Different scopes are no refusal: the pair syncs them (peer.ts #offerScopes, issue #12
+  // item 2), serving no new client until they match (failover_boot.ts).
   return undefined;
 }
 

@@ -44,6 +44,7 @@ import { planPoolBalance } from "./pool_balance.ts";
 import type { FailoverMetrics } from "./failover_metrics.ts";
 import { RelayWatch } from "./relay_watch.ts";
 import type { OneSided } from "./relay_coverage.ts";
+import { ScopeAssembler, scopePieces, VENDOR_SCOPES, versionOf } from "./scope_sync.ts";
 
 export const SNAPSHOT_KEY = "failover.snapshot";
 const STARTUP_MS = 2000;
@@ -77,6 +78,10 @@ export interface PeerDeps {
   readonly digestWith: (secret: string) => DigestFn;
   /** The first xid on the wire (peer_connection.ts); random in production. */
   readonly firstXid?: number;
+  /** This box's scope tables as JSON text (config/scope_doc.ts), sent when the scopes differ. */
+  readonly scopeText?: () => string | undefined;
+  /** The partner's scope tables arrived whole (issue #12 item 2; failover_boot.ts decides). */
+  readonly onPartnerScopes?: (text: string) => void;
 }
 
 export class FailoverPeer {
@@ -99,8 +104,17 @@ export class FailoverPeer {
   /** The last persist-state commit: a STATE waits for it (§9.2). */
   #persisted: Promise<void> = Promise.resolve();
 
+  /** The config and scope fingerprint in force: the partner's scopes may replace them. */
+  #config: Config;
+  #fingerprint: string;
+  readonly #scopes = new ScopeAssembler();
+  /** The fingerprint whose scope document was sent on the current link. */
+  #scopesSentFor: string | undefined;
+
   constructor(deps: PeerDeps) {
     this.#d = deps;
+    this.#config = deps.config;
+    this.#fingerprint = deps.fingerprint;
     this.#conn = new PeerConnection({
       fo: deps.fo,
       clock: deps.clock,
@@ -150,9 +164,12 @@ export class FailoverPeer {
     this.#sinceMs = deps.clock.monoMs();
     this.#run(r.effects);
     // Bindings changed but never acknowledged before a restart are sent again (§8.4).
+    const configNow = () => this.#config;
     this.#sync = new BindingSync({
       store: deps.store,
-      config: deps.config,
+      get config() {
+        return configNow();
+      },
       clock: deps.clock,
       log: deps.log,
       metrics: deps.metrics,
@@ -168,7 +185,7 @@ export class FailoverPeer {
     this.#relays = new RelayWatch({
       log: deps.log,
       alarmSec: deps.fo.relayAlarmSec,
-      subnets: () => deps.config.subnets,
+      subnets: () => this.#config.subnets,
       nowSec: () => this.#nowSec(),
       send: (vendorOptions) => {
         if (deps.fo.partner !== "tandem" || !this.#conn.handshaken) return false;
@@ -182,6 +199,40 @@ export class FailoverPeer {
   readonly #relays: RelayWatch;
   #partnerServerId: string | undefined;
 
+  /**
+   * New scopes in force (the partner's, or a reload): the partner is told the new fingerprint
+   * (STATE) and, when it still differs, sent this box's scope document.
+   */
+  setScopes(config: Config, fingerprint: string): void {
+    this.#config = config;
+    this.#fingerprint = fingerprint;
+    this.#scopesSentFor = undefined;
+    this.#relays.subnetsChanged();
+    this.#sendState();
+    this.#offerScopes();
+    this.#d.onStateChange?.(this.#snap);
+  }
+
+  /**
+   * Issue #12 item 2: when the two boxes' scope fingerprints differ, each sends its scope
+   * document once per link and version (Tandem partners only): the secondary takes the
+   * primary's; either can then say which keys differ.
+   */
+  #offerScopes(): void {
+    const text = this.#d.scopeText?.();
+    if (
+      text === undefined || this.#d.fo.partner !== "tandem" || !this.#conn.handshaken ||
+      this.#partnerFingerprint === undefined || this.#partnerFingerprint === this.#fingerprint ||
+      this.#scopesSentFor === this.#fingerprint
+    ) return;
+    this.#scopesSentFor = this.#fingerprint;
+    const pieces = scopePieces(text, versionOf(this.#fingerprint));
+    for (const piece of pieces) {
+      this.#send({ kind: "tandem", vendorOptions: new Map([[VENDOR_SCOPES, piece]]) });
+    }
+    this.#d.log.info("failover.scopes_sent", { bytes: text.length, messages: pieces.length });
+  }
+
   /** A client was heard through relay giaddr (relay coverage, relay_watch.ts). */
   relayHeard(giaddr: Ipv4): void {
     this.#relays.heard(giaddr);
@@ -194,7 +245,7 @@ export class FailoverPeer {
 
   #bootParams() {
     return {
-      role: this.#d.config.role === "secondary" ? "secondary" as const : "primary" as const,
+      role: this.#config.role === "secondary" ? "secondary" as const : "primary" as const,
       mcltSec: this.#d.fo.mcltSec,
       safePeriodSec: this.#d.fo.autoPartnerDownSec,
       startupMs: STARTUP_MS,
@@ -283,7 +334,7 @@ export class FailoverPeer {
   get fingerprintMatches(): boolean | undefined {
     return this.#partnerFingerprint === undefined
       ? undefined
-      : this.#partnerFingerprint === this.#d.fingerprint;
+      : this.#partnerFingerprint === this.#fingerprint;
   }
 
   get connected(): boolean {
@@ -524,6 +575,7 @@ export class FailoverPeer {
   #lost(reason: string, wasUp: boolean): void {
     this.#sync.linkLost();
     this.#relays.linkLost();
+    this.#scopesSentFor = undefined;
     this.#d.log.warn("failover.link_down", { reason, state: this.#snap.state });
     if (wasUp) this.#event({ type: "disconnected" });
   }
@@ -640,8 +692,13 @@ export class FailoverPeer {
       }
       case "contact":
         return;
-      case "tandem":
-        return this.#relays.received(m.vendorOptions);
+      case "tandem": {
+        this.#relays.received(m.vendorOptions);
+        const piece = m.vendorOptions.get(VENDOR_SCOPES);
+        const whole = piece === undefined ? undefined : this.#scopes.push(piece);
+        if (whole !== undefined) this.#d.onPartnerScopes?.(whole.text);
+        return;
+      }
       case "bndupd":
         return this.#sync.onBndupd(m);
       case "bndack":
@@ -693,7 +750,7 @@ export class FailoverPeer {
   /** The FREE -> BACKUP moves of pool_balance.ts, stored then sent; resolves to the count. */
   async #rebalance(): Promise<number> {
     if (this.#snap.role !== "primary" || this.#snap.state !== "normal") return 0;
-    const plan = planPoolBalance(this.#d.config.subnets, this.#d.fo, this.#d.store, this.#nowSec());
+    const plan = planPoolBalance(this.#config.subnets, this.#d.fo, this.#d.store, this.#nowSec());
     if (plan.moves.length === 0) return 0;
     try {
       await this.#d.store.commit(plan.moves.map((lease) => ({ kind: "put" as const, lease })));
@@ -713,6 +770,7 @@ export class FailoverPeer {
 
   #handshake(mcltSec: number | undefined): void {
     this.#conn.markHandshaken();
+    this.#offerScopes();
     this.#d.log.info("failover.connected", {
       remote: this.#conn.link?.remote ?? "",
       skewSec: this.#skewSec,
@@ -749,8 +807,8 @@ export class FailoverPeer {
 
   #mine() {
     return {
-      fingerprint: this.#d.fingerprint,
-      serverId: formatIpv4(this.#d.config.serverId),
+      fingerprint: this.#fingerprint,
+      serverId: formatIpv4(this.#config.serverId),
       role: this.#snap.role,
     };
   }
@@ -767,15 +825,26 @@ export class FailoverPeer {
     if (id.serverId !== undefined) this.#partnerServerId = id.serverId;
     const fp = id.fingerprint;
     if (fp !== undefined) {
-      if (fp !== this.#partnerFingerprint && fp !== this.#d.fingerprint) {
+      if (fp !== this.#partnerFingerprint && fp !== this.#fingerprint) {
+        // Not a refusal: the boxes swap their scope documents (#offerScopes), the secondary
+        // takes the primary's, and until the fingerprints match no new client is served
+        // (failover_boot.ts) and both say which keys differ.
         this.#d.metrics.fingerprintMismatches.inc();
-        this.#d.log.error("failover.config_mismatch", {
-          mine: this.#d.fingerprint,
+        this.#d.log.warn("failover.config_mismatch", {
+          mine: this.#fingerprint,
           partner: fp,
-          fix: "give both boxes the same subnets, pools, reservations and options",
+          action: this.#snap.role === "secondary"
+            ? "taking the primary's scopes when they arrive"
+            : "sending this box's scopes to the secondary",
         });
+      } else if (fp === this.#fingerprint && this.#partnerFingerprint !== fp) {
+        this.#d.log.info("failover.config_match", { fingerprint: fp });
       }
+      const before = this.#partnerFingerprint;
       this.#partnerFingerprint = fp;
+      // Whether the scopes match decides what the DHCP core may serve (failover_boot.ts).
+      if (before !== fp) this.#d.onStateChange?.(this.#snap);
+      if (this.#conn.handshaken) this.#offerScopes();
     }
     return pairProblem(this.#mine(), id, this.#d.fo.partnerAddress);
   }

@@ -13,11 +13,13 @@ export interface ClientBound {
   readonly server: string;
   /** Wall-clock ms when the hook ran (date +%s%3N). */
   readonly atMs: number;
+  /** Option 6 (domain name servers) as given, comma-separated; "" when none. */
+  readonly dns: string;
 }
 
 const HOOK = `#!/bin/sh
 # udhcpc hook for tests: records what the client saw; never configures anything.
-echo "$(date +%s%3N) $1 mac=$TDM_MAC ip=$ip server=$serverid" >> "$TDM_EVENTS"
+echo "$(date +%s%3N) $1 mac=$TDM_MAC ip=$ip server=$serverid dns=$(echo $dns | tr ' ' ',')" >> "$TDM_EVENTS"
 exit 0
 `;
 
@@ -86,13 +88,14 @@ export class UdhcpcClient {
   async seen(): Promise<ClientBound[]> {
     const text = await Deno.readTextFile(this.events).catch(() => "");
     return text.split("\n").filter((l) => l !== "").map((l) => {
-      const m = l.match(/^(\d+) (\S+) mac=(\S*) ip=(\S*) server=(\S*)/);
+      const m = l.match(/^(\d+) (\S+) mac=(\S*) ip=(\S*) server=(\S*)(?: dns=(\S*))?/);
       return {
         atMs: Number(m?.[1] ?? 0),
         reason: m?.[2] ?? "",
         mac: m?.[3] ?? "",
         ip: m?.[4] ?? "",
         server: m?.[5] ?? "",
+        dns: m?.[6] ?? "",
       };
     });
   }

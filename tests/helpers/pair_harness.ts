@@ -147,7 +147,8 @@ export class Box {
       net.network(name),
       this.registry,
       this.log,
-      { newPair },
+      // The primary's scopes, taken by a secondary, go to its DHCP core (partner_scopes.ts).
+      { newPair, applyConfig: (next) => this.server.setConfig(next) },
     );
     this.server = new DhcpServer({
       config,
