@@ -72,6 +72,7 @@ export function composeFailover(
   const partnerScopes = new PartnerScopes({
     log,
     store,
+    nowSec: () => Math.floor(clock.nowMs() / 1000),
     config: () => cfg,
     apply: async (next) => {
       setConfig(next);
@@ -298,6 +299,9 @@ export function composeFailover(
         pool: { free, backup },
         config: {
           fingerprint: fingerprint,
+          // The scopes' version is their fingerprint; a secondary's come from its primary.
+          version: fingerprint.slice(0, 8),
+          scopes: partnerScopes.source(),
           partner_fingerprint: peer.partnerFingerprint ?? null,
           match: peer.fingerprintMatches ?? null,
           // The scope keys that differ from the partner's (issue #12 item 2), while they do.

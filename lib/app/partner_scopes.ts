@@ -66,6 +66,7 @@ export function withStoredScopes(config: Config, store: LeaseStore, log: EventLo
 export interface PartnerScopesHost {
   readonly log: EventLog;
   readonly store: LeaseStore;
+  nowSec(): number;
   config(): Config;
   /** Puts the merged config in force everywhere (DHCP core, failover, reload's current). */
   apply(next: Config): Promise<void>;
@@ -74,9 +75,18 @@ export interface PartnerScopesHost {
 export class PartnerScopes {
   readonly #h: PartnerScopesHost;
   #differs: readonly string[] = [];
+  /** When this box last took its primary's scopes (this run), for /status. */
+  #syncedSec: number | undefined;
 
   constructor(host: PartnerScopesHost) {
     this.#h = host;
+  }
+
+  /** Where the scopes in force come from, for /status (versioned by their fingerprint). */
+  source(): { readonly from: "file" | "primary"; readonly synced_sec: number | null } {
+    const fromPrimary = this.#syncedSec !== undefined ||
+      (this.#h.config().role === "secondary" && this.#h.store.meta(SCOPES_KEY) !== undefined);
+    return { from: fromPrimary ? "primary" : "file", synced_sec: this.#syncedSec ?? null };
   }
 
   /** The scope keys that differed from the partner's at its last document (until they match). */
@@ -114,6 +124,7 @@ export class PartnerScopes {
     await this.#h.store.commit([{ kind: "meta", key: SCOPES_KEY, value: text }]);
     await this.#h.apply(merged.config);
     this.#differs = [];
+    this.#syncedSec = this.#h.nowSec();
     this.#h.log.info("failover.scopes_synced", {
       from: "primary",
       changed: changed.join(", "),

@@ -19,6 +19,7 @@ function host(config: Config) {
   const scopes = new PartnerScopes({
     log,
     store,
+    nowSec: () => 1000,
     config: () => current,
     apply: (next) => {
       current = next;
@@ -40,6 +41,7 @@ Deno.test("partner scopes: a secondary takes the primary's, keeps its identity, 
   deepEqual(now.subnets[0]?.pools[0]?.ranges, primary.subnets[0]?.pools[0]?.ranges);
   equal(h.store.meta(SCOPES_KEY), scopeTextOf(primary));
   deepEqual(h.scopes.differs, []);
+  deepEqual(h.scopes.source(), { from: "primary", synced_sec: 1000 });
   // After a restart (its file still has the old pool), the stored scopes are served.
   const again = withStoredScopes(parse(wider), h.store, h.log);
   deepEqual(again.subnets[0]?.pools[0]?.ranges, primary.subnets[0]?.pools[0]?.ranges);

@@ -104,8 +104,21 @@ function failoverLines(fo: Doc, nowMs: number, time: (sec: number) => string): s
   const pool = fo.pool as Doc | undefined;
   if (pool !== undefined) lines.push(`pool: ${pool.free} free, ${pool.backup} backup`);
   const cfg = fo.config as Doc | undefined;
-  if (cfg?.match === false) lines.push("config: DIFFERS from the partner's (scope settings)");
-  else if (cfg?.match === true) lines.push("config: the same as the partner's");
+  const keys = (cfg?.differs ?? []) as string[];
+  const scopes = cfg?.scopes as Doc | undefined;
+  const origin = scopes?.from === "primary"
+    ? `, scopes from the primary${
+      num(scopes.synced_sec) === undefined ? "" : ` (taken ${ago(num(scopes.synced_sec)!)})`
+    }`
+    : "";
+  if (cfg?.match === false) {
+    lines.push(
+      `config: DIFFERS from the partner's${keys.length > 0 ? `: ${keys.join(", ")}` : ""} ` +
+        "(renewals only until the secondary has the primary's scopes)",
+    );
+  } else if (cfg?.match === true) {
+    lines.push(`config: the same as the partner's (version ${cfg.version}${origin})`);
+  }
   if (typeof fo.pair_problem === "string") lines.push(`PAIR PROBLEM: ${fo.pair_problem}`);
   for (const r of (fo.relay_coverage ?? []) as Doc[]) {
     const since = num(r.since_sec);

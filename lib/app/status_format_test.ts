@@ -41,7 +41,13 @@ function doc(failover: Record<string, unknown>) {
       auto_partner_down_sec: 0,
       pair_problem: null,
       pool: { free: 90, backup: 10 },
-      config: { fingerprint: "a", partner_fingerprint: "a", match: true },
+      config: {
+        fingerprint: "a",
+        partner_fingerprint: "a",
+        match: true,
+        version: "0a1b2c3d",
+        scopes: { from: "file", synced_sec: null },
+      },
       ...failover,
     },
   };
@@ -67,7 +73,7 @@ Deno.test("status: normal pair in words, local times, no epoch seconds", () => {
     `partner: connected, normal for 10 min (since ${utc(T - 600)})`,
     "updates to the partner: 2 awaiting ack, 5 queued",
     "pool: 90 free, 10 backup",
-    "config: the same as the partner's",
+    "config: the same as the partner's (version 0a1b2c3d)",
     "subnet 1 192.0.2.0/24: pool 100, active 3, free 97, abandoned 0, backup 0",
   ]);
   for (const l of lines) ok(!l.includes(String(T - 192)), l);
@@ -176,4 +182,37 @@ Deno.test("status: an unauthenticated failover link is said plainly", () => {
   );
   match(say({ partner: "tandem", authentication: "none", tls: "off" }), /NOT authenticated/);
   equal(say({ partner: "tandem", authentication: "hmac" }).includes("authenticated"), false);
+});
+
+Deno.test("status: different scopes name the keys; a relay with one helper is said", () => {
+  const lines = formatStatus(
+    doc({
+      config: {
+        fingerprint: "a",
+        partner_fingerprint: "b",
+        match: false,
+        differs: ["subnets[0].pools[0].ranges[0][1]"],
+      },
+      relay_coverage: [{
+        relay: "10.20.0.9",
+        subnet: 1,
+        heard_by: "this box",
+        since_sec: T - 400,
+        problem: "relay 10.20.0.9 (subnet 1) forwards to this box only: add the partner",
+      }],
+    }),
+    READY,
+    T * 1000,
+    { localTime: utc },
+  );
+  ok(
+    lines.includes(
+      "config: DIFFERS from the partner's: subnets[0].pools[0].ranges[0][1] (renewals only " +
+        "until the secondary has the primary's scopes)",
+    ),
+    lines.join("\n"),
+  );
+  ok(
+    lines.some((l) => l.startsWith("RELAY: relay 10.20.0.9 (subnet 1) forwards to this box only")),
+  );
 });

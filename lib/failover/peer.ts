@@ -628,6 +628,16 @@ export class FailoverPeer {
         // §7.8.2: the primary's HBA decides load balancing (ISC meaning, hash.ts).
         if (m.hba?.length === 32) this.#primaryHba = m.hba;
         this.#send(connectAck(fo, m.xid, this.#identity(), undefined, undefined, tls.tlsReply));
+        if (m.mcltSec !== fo.mcltSec) {
+          // §7.8.2 step 7: the secondary uses the primary's MCLT; a different mclt_sec in this
+          // box's file is a drift the operator should hear of (it also shows in check-config).
+          this.#d.log.warn("failover.mclt_differs", {
+            mine: fo.mcltSec,
+            primary: m.mcltSec,
+            using: "the primary's (draft §7.8.2)",
+            fix: "set the same mclt_sec on both boxes (or use one pair file)",
+          });
+        }
         this.#handshake(m.mcltSec);
         return;
       }
