@@ -51,7 +51,7 @@ Deno.test("minimal config is fully defaulted", () => {
     }],
     http: { address: "127.0.0.1", port: 8067 },
     stateDir: "/var/lib/tandem",
-    commitWindowMs: 2,
+    commitWindowMs: 10,
     poolLowPercent: 10,
     historyDays: 30,
     logLevel: "info",

@@ -122,7 +122,7 @@ export const configSchema = z.strictObject({
   store: z.strictObject({
     state_dir: z.string().min(1).default("/var/lib/tandem"),
     /** Group commit window (lib/lease/group_commit.ts): ISC dhcpd's delayed-ack, bounded. */
-    commit_window_ms: int(0, 100).default(2),
+    commit_window_ms: int(0, 100).default(10),
     /** Lease history kept this many days (`tandem leases --history`); 0 keeps none. */
     history_days: int(0, 3650).default(30),
   }).prefault({}),
