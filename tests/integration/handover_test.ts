@@ -6,8 +6,8 @@
  * Prints the time from SIGTERM to the secondary's PARTNER-DOWN and to its first new ACK.
  */
 import { equal, ok } from "node:assert/strict";
-import { MSG } from "../../lib/wire/option_registry.ts";
-import { formatIpv4 } from "../../lib/wire/ipv4.ts";
+import { MSG, OPT } from "../../lib/wire/option_registry.ts";
+import { formatIpv4, ipv4ToBytes } from "../../lib/wire/ipv4.ts";
 import { mac, RelayClient, request } from "../helpers/udp_relay_client.ts";
 import { bothNormal, ProcessPair, waitFor } from "../helpers/process_pair.ts";
 
@@ -46,9 +46,40 @@ Deno.test({
       ok(ack.includes("52:54:00:00:00:01") && ack.includes("127.83.0."), ack);
       const status = JSON.parse(await b.get("/status"));
       equal(status.failover.partner_state, "shutdown", "the secondary knows why");
+      // Within the draft's rules (§9.4.2): before MCLT has passed in PARTNER-DOWN only the
+      // secondary's own (BACKUP) addresses; once it has, the primary's FREE ones too.
+      const quick = async (n: number) => {
+        const xid = 0x5000 + n;
+        await toB.send(request(MSG.DISCOVER, mac(n), toB.giaddr, xid));
+        const offer = await toB.receive(400);
+        if (offer === undefined) return undefined;
+        await toB.send(request(MSG.REQUEST, mac(n), toB.giaddr, xid, [
+          [OPT.requestedIpAddress, ipv4ToBytes(offer.yiaddr)],
+          [OPT.serverIdentifier, offer.options.get(OPT.serverIdentifier)!],
+        ]));
+        return (await toB.receive(2000))?.options.get(OPT.dhcpMessageType)?.[0] === MSG.ACK
+          ? offer.yiaddr
+          : undefined;
+      };
+      const usableSec = status.failover.partner_pool_usable_sec as number;
+      let before = 1; // the client above
+      for (let n = 10; n < 60 && Date.now() / 1000 < usableSec - 1; n++) {
+        if ((await quick(n)) === undefined) break;
+        before++;
+      }
+      const backupShare = status.failover.pool.backup as number;
+      ok(
+        before <= backupShare,
+        `${before} clients before MCLT, the BACKUP share is ${backupShare}`,
+      );
+      while (Date.now() / 1000 < usableSec + 1) await new Promise((r) => setTimeout(r, 200));
+      let after = 0;
+      for (let n = 100; n < 110; n++) if ((await quick(n)) !== undefined) after++;
+      equal(after, 10, "after MCLT the secondary also gives the primary's addresses");
       console.log(
         `  SIGTERM -> secondary PARTNER-DOWN ${tDown.toFixed(0)} ms; first new ACK from the ` +
-          `secondary ${tServed.toFixed(0)} ms after SIGTERM (receive timer 800 ms not waited)`,
+          `secondary ${tServed.toFixed(0)} ms after SIGTERM (receive timer 800 ms not waited); ` +
+          `${before} new clients from its BACKUP share before MCLT, then the primary's too`,
       );
       // The primary comes back: RECOVER (§9.14.2), then NORMAL with the secondary's lease.
       await a.start(false);
