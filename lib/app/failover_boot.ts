@@ -235,7 +235,7 @@ export function composeFailover(
     peer,
     scope: current,
     setConfig,
-    prepareOps: (ops, view, s, nowSec) => markForPartner(ops, view, s, config, nowSec),
+    prepareOps: (ops, view, s, nowSec) => markForPartner(ops, view, s, cfg, nowSec),
     ready() {
       const reasons: string[] = [];
       const st = peer.snapshot.state;
