@@ -1,6 +1,7 @@
 /**
  * Relay coverage (issue #12 item 4; the origin article: "If you skip this step, you'll end up
- * with a non-fault-tolerant network"): each box records, per relay address (giaddr) and subnet,
+ * with a non-fault-tolerant network"): each box records, per relay address (giaddr, with the
+ * subnet it falls in),
  * when it first and last heard a client through that relay; the two boxes swap their tables
  * (Tandem message type 200, vendor sub-option 1); a relay heard by one box only for longer than
  * `relay_alarm_sec` raises an alarm on both. A warning, never an outage: /readyz is not touched.
@@ -15,7 +16,10 @@ export const MAX_REPORTED = 100;
 /** Relays not heard for this long are forgotten (and not reported). */
 const FORGET_SEC = 86_400;
 
+/** One relay as heard by one box; its subnet is the one its giaddr falls in (config). */
 interface Heard {
+  readonly giaddr: Ipv4;
+  subnetId: number;
   firstSec: number;
   lastSec: number;
 }
@@ -29,11 +33,10 @@ export interface OneSided {
   readonly sinceSec: number;
 }
 
-const keyOf = (giaddr: Ipv4, subnetId: number) => `${giaddr}/${subnetId}`;
-
 export class RelayCoverage {
-  readonly #mine = new Map<string, Heard & { giaddr: Ipv4; subnetId: number }>();
-  readonly #theirs = new Map<string, Heard & { giaddr: Ipv4; subnetId: number }>();
+  /** By giaddr: a relay's subnet follows from its address, so the address is the key. */
+  readonly #mine = new Map<Ipv4, Heard>();
+  readonly #theirs = new Map<Ipv4, Heard>();
   /** When the partner's reports began arriving (this run), and when this box started. */
   #partnerReportingSinceSec: number | undefined;
   readonly #startedSec: number;
@@ -43,15 +46,28 @@ export class RelayCoverage {
     this.#startedSec = nowSec;
   }
 
-  /** A client was heard through relay giaddr for subnetId (the packet path: keep it cheap). */
-  heard(giaddr: Ipv4, subnetId: number, nowSec: number): void {
-    const k = keyOf(giaddr, subnetId);
-    const h = this.#mine.get(k);
+  /**
+   * A client was heard through relay giaddr (the packet path: one Map lookup); subnetOf is
+   * asked only for a relay heard for the first time.
+   */
+  heard(giaddr: Ipv4, nowSec: number, subnetOf: (giaddr: Ipv4) => number): void {
+    const h = this.#mine.get(giaddr);
     if (h !== undefined) {
       h.lastSec = nowSec;
       return;
     }
-    this.#mine.set(k, { giaddr, subnetId, firstSec: nowSec, lastSec: nowSec });
+    this.#mine.set(giaddr, {
+      giaddr,
+      subnetId: subnetOf(giaddr),
+      firstSec: nowSec,
+      lastSec: nowSec,
+    });
+    this.#dirty = true;
+  }
+
+  /** The subnets changed (a reload, the primary's scopes): each relay's subnet again. */
+  resubnet(subnetOf: (giaddr: Ipv4) => number): void {
+    for (const h of this.#mine.values()) h.subnetId = subnetOf(h.giaddr);
     this.#dirty = true;
   }
 
@@ -88,7 +104,7 @@ export class RelayCoverage {
     for (let i = 0; i < bytes.length; i += 16) {
       const giaddr = ipv4(v.getUint32(i));
       const subnetId = v.getUint32(i + 4);
-      this.#theirs.set(keyOf(giaddr, subnetId), {
+      this.#theirs.set(giaddr, {
         giaddr,
         subnetId,
         firstSec: nowSec - v.getUint32(i + 8),
@@ -119,13 +135,13 @@ export class RelayCoverage {
     }
     const out: OneSided[] = [];
     const check = (
-      side: ReadonlyMap<string, Heard & { giaddr: Ipv4; subnetId: number }>,
-      other: ReadonlyMap<string, Heard>,
+      side: ReadonlyMap<Ipv4, Heard>,
+      other: ReadonlyMap<Ipv4, Heard>,
       heardBy: OneSided["heardBy"],
     ) => {
-      for (const [k, h] of side) {
+      for (const [giaddr, h] of side) {
         if (nowSec - h.lastSec > a || nowSec - h.firstSec < a) continue;
-        const o = other.get(k);
+        const o = other.get(giaddr);
         if (o !== undefined && o.lastSec >= nowSec - a) continue;
         out.push({
           relay: formatIpv4(h.giaddr),

@@ -18,10 +18,10 @@ function pair(alarmSec: number) {
 Deno.test("relay coverage: a relay heard by one box only raises the alarm on both, then clears", () => {
   const { a, b, swap } = pair(60);
   for (let t = T; t <= T + 120; t += 10) {
-    a.heard(R1, 1, t);
-    b.heard(R2, 2, t); // R2 forwards to b only
-    a.heard(R2, 2, t - 1_000); // (a heard R2 long ago: stale)
-    b.heard(R1, 1, t);
+    a.heard(R1, t, () => 1);
+    b.heard(R2, t, () => 2); // R2 forwards to b only
+    a.heard(R2, t - 1_000, () => 2); // (a heard R2 long ago: stale)
+    b.heard(R1, t, () => 1);
     swap(t);
   }
   const now = T + 120;
@@ -36,8 +36,8 @@ Deno.test("relay coverage: a relay heard by one box only raises the alarm on bot
       "helper address on it",
   );
   // The helper is added on R2: a hears it too, and once reported the alarm is gone.
-  a.heard(R2, 2, now + 5);
-  b.heard(R2, 2, now + 5);
+  a.heard(R2, now + 5, () => 2);
+  b.heard(R2, now + 5, () => 2);
   swap(now + 5);
   deepEqual(a.oneSided(now + 5), []);
   deepEqual(b.oneSided(now + 5), []);
@@ -45,11 +45,11 @@ Deno.test("relay coverage: a relay heard by one box only raises the alarm on bot
 
 Deno.test("relay coverage: no verdict before both boxes listened alarmSec, nor without reports", () => {
   const { a, b, swap } = pair(60);
-  a.heard(R1, 1, T);
+  a.heard(R1, T, () => 1);
   equal(a.oneSided(T + 100), undefined, "no partner report yet");
   swap(T + 100);
   equal(a.oneSided(T + 101), undefined, "the partner's reports are too recent");
-  a.heard(R1, 1, T + 170);
+  a.heard(R1, T + 170, () => 1);
   swap(T + 170);
   deepEqual(a.oneSided(T + 170)?.map((o) => o.heardBy), ["this box"]);
   a.partnerGone();

@@ -27,7 +27,6 @@ export interface RelayWatchHost {
 export class RelayWatch {
   readonly #h: RelayWatchHost;
   readonly #coverage: RelayCoverage;
-  readonly #subnetOf = new Map<Ipv4, number>();
   #lastReportSec = -Infinity;
   #alarms: OneSided[] = [];
 
@@ -38,19 +37,17 @@ export class RelayWatch {
 
   /** The DHCP server heard a client through relay giaddr (every relayed packet: cheap). */
   heard(giaddr: Ipv4): void {
-    let subnetId = this.#subnetOf.get(giaddr);
-    if (subnetId === undefined) {
-      subnetId = this.#h.subnets().find((s) => cidrContains(s.cidr, giaddr))?.id ?? 0;
-      if (this.#subnetOf.size > 10_000) this.#subnetOf.clear();
-      this.#subnetOf.set(giaddr, subnetId);
-    }
-    this.#coverage.heard(giaddr, subnetId, this.#h.nowSec());
+    this.#coverage.heard(giaddr, this.#h.nowSec(), this.#subnetOf);
   }
 
-  /** The subnets changed (reload): relays are looked up again. */
+  /** The subnets changed (reload, the primary's scopes): relays are looked up again. */
   subnetsChanged(): void {
-    this.#subnetOf.clear();
+    this.#coverage.resubnet(this.#subnetOf);
   }
+
+  /** The subnet a relay's address falls in (0: none configured). */
+  readonly #subnetOf = (giaddr: Ipv4): number =>
+    this.#h.subnets().find((s) => cidrContains(s.cidr, giaddr))?.id ?? 0;
 
   /** Every second: report when due, then re-evaluate the alarms. */
   tick(): void {
