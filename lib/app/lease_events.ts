@@ -88,17 +88,34 @@ export function leaseEventsOf(
   return out;
 }
 
+/** A stored record's part of an event that has no packet behind it (sweep, operator). */
+function recordProps(l: Lease, box: string): Record<string, string | number> {
+  return {
+    ip: formatIpv4(l.ip),
+    mac: macFromHex(l.hwAddr),
+    ...(l.clientId === "" ? {} : { client_id: l.clientId }),
+    ...(l.hostname === "" ? {} : { hostname: l.hostname }),
+    state: l.state,
+    box,
+  };
+}
+
 /** The expiry sweep's events (reclaim.ts): the records it moved out of ACTIVE. */
 export function expiryEvents(decided: readonly Lease[], box: string): LeaseEvent[] {
   return decided.filter((l) => l.state !== "active").map((l) => ({
     event: "lease.expire" as const,
-    props: {
-      ip: formatIpv4(l.ip),
-      mac: macFromHex(l.hwAddr),
-      ...(l.clientId === "" ? {} : { client_id: l.clientId }),
-      ...(l.hostname === "" ? {} : { hostname: l.hostname }),
-      state: l.state,
-      box,
-    },
+    props: recordProps(l, box),
+  }));
+}
+
+/** An operator's lease command (lease_commands.ts): one event per record it changed. */
+export function operatorEvents(
+  kind: "add" | "delete" | "reclaim",
+  changed: readonly Lease[],
+  box: string,
+): LeaseEvent[] {
+  return changed.map((l) => ({
+    event: `lease.${kind}` as const,
+    props: { ...recordProps(l, box), by: "operator" },
   }));
 }

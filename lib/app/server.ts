@@ -20,11 +20,10 @@ import { reclaimExpired } from "../dhcp/reclaim.ts";
 import { decodeDhcp, encodeDhcp } from "../wire/dhcp_message.ts";
 import { broadcastOf, formatIpv4, type Ipv4 } from "../wire/ipv4.ts";
 import { toHex } from "../wire/bytes.ts";
-import { macFromHex } from "../wire/client_key.ts";
 import { type LeaseCommand, planLeaseCommand } from "../dhcp/lease_commands.ts";
 import { MSG_NAMES } from "../wire/option_registry.ts";
 import { LogLimiter } from "../log_limiter.ts";
-import { expiryEvents, type LeaseEvent, leaseEventsOf } from "./lease_events.ts";
+import { expiryEvents, type LeaseEvent, leaseEventsOf, operatorEvents } from "./lease_events.ts";
 import type { PoolWatch } from "./pool_watch.ts";
 
 const RECLAIM_INTERVAL_MS = 10_000;
@@ -171,18 +170,10 @@ export class DhcpServer {
       const l = op.kind === "delete" ? this.#d.store.get(op.ip) : undefined;
       return l === undefined ? [] : [{ ...l, state: "free" as const }];
     });
-    const event = (l: Lease): LeaseEvent => ({
-      event: `lease.${cmd.kind}`,
-      props: {
-        ip: formatIpv4(l.ip),
-        mac: macFromHex(l.hwAddr),
-        ...(l.clientId === "" ? {} : { client_id: l.clientId }),
-        state: l.state,
-        box: this.#box,
-        by: "operator",
-      },
-    });
-    await this.applyOps(plan.ops, (changed) => [...changed, ...gone].map(event));
+    await this.applyOps(
+      plan.ops,
+      (changed) => operatorEvents(cmd.kind, [...changed, ...gone], this.#box),
+    );
     return { ok: true, message: plan.message };
   }
 
