@@ -4,6 +4,7 @@
  * from outside: HTTP status and metrics, `tandem leases`, signals, RSS.
  */
 import { freePortBase } from "./ports.ts";
+import { RelayClient } from "./udp_relay_client.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -182,4 +183,40 @@ export async function bothNormal(
     async () => (await a.state()) === "normal" && (await b.state()) === "normal",
     ms,
   );
+}
+
+/** A pair brought to NORMAL for a test, with a relay-agent client to each box. */
+export interface NormalPair {
+  readonly pair: ProcessPair;
+  readonly a: TandemBox;
+  readonly b: TandemBox;
+  /** Relays from `${net}.1` to the primary's and the secondary's DHCP port. */
+  readonly toA: RelayClient;
+  readonly toB: RelayClient;
+}
+
+/**
+ * Starts a brand-new pair in its own temp dir, waits for NORMAL, runs `fn`, and always kills
+ * both processes, closes the clients and removes the dir.
+ */
+export async function withNormalPair(
+  prefix: string,
+  opts: PairOptions,
+  fn: (p: NormalPair) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  const pair = new ProcessPair(dir, opts);
+  const a = pair.box("primary"), b = pair.box("secondary");
+  const toA = new RelayClient(`${opts.net}.1`, pair.ports.primary.dhcp);
+  const toB = new RelayClient(`${opts.net}.1`, pair.ports.secondary.dhcp);
+  try {
+    if (!(await bothNormal(a, b, true))) throw new Error("the pair did not reach NORMAL");
+    await fn({ pair, a, b, toA, toB });
+  } finally {
+    toA.close();
+    toB.close();
+    await a.kill();
+    await b.kill();
+    await Deno.remove(dir, { recursive: true });
+  }
 }

@@ -8,27 +8,21 @@
 import { equal, ok } from "node:assert/strict";
 import { MSG, OPT } from "../../lib/wire/option_registry.ts";
 import { formatIpv4, ipv4ToBytes } from "../../lib/wire/ipv4.ts";
-import { mac, RelayClient, request } from "../helpers/udp_relay_client.ts";
-import { bothNormal, ProcessPair, waitFor } from "../helpers/process_pair.ts";
+import { mac, request } from "../helpers/udp_relay_client.ts";
+import { waitFor, withNormalPair } from "../helpers/process_pair.ts";
 
 Deno.test({
   name: "handover: SIGTERM of a real primary -> SHUTDOWN, the secondary serves alone at once",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "tandem-handover-" });
-    const pair = new ProcessPair(dir, {
+    await withNormalPair("tandem-handover-", {
       relationship: "handover-test",
       secret: "handover-test-shared-secret-0123",
       net: "127.83.0",
       logLevel: "info",
       mcltSec: 5, // the restarted primary waits MCLT in RECOVER-WAIT: keep the test short
-    });
-    const a = pair.box("primary"), b = pair.box("secondary");
-    const toA = new RelayClient("127.83.0.1", pair.ports.primary.dhcp);
-    const toB = new RelayClient("127.83.0.1", pair.ports.secondary.dhcp);
-    try {
-      ok(await bothNormal(a, b, true), "the pair reached NORMAL");
+    }, async ({ a, b, toA, toB }) => {
       equal((await toA.dora(mac(1), 1)).type, MSG.ACK);
       const t0 = performance.now();
       const stopped = a.terminate();
@@ -92,13 +86,7 @@ Deno.test({
       );
       const learned = (await a.leases()).some((l) => l.ip === formatIpv4(served.ip));
       ok(learned, "the primary learned the lease made while it was away");
-    } finally {
-      toA.close();
-      toB.close();
-      await a.kill();
-      await b.kill();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -107,20 +95,14 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "tandem-maintenance-" });
-    const pair = new ProcessPair(dir, {
+    await withNormalPair("tandem-maintenance-", {
       relationship: "maintenance-test",
       secret: "maintenance-test-shared-secret-01",
       net: "127.84.0",
       logLevel: "info",
       mcltSec: 5,
       adminToken: "maintenance-admin-token-0123456789",
-    });
-    const a = pair.box("primary"), b = pair.box("secondary");
-    const toA = new RelayClient("127.84.0.1", pair.ports.primary.dhcp);
-    const toB = new RelayClient("127.84.0.1", pair.ports.secondary.dhcp);
-    try {
-      ok(await bothNormal(a, b, true), "the pair reached NORMAL");
+    }, async ({ a, b, toA, toB }) => {
       equal((await toA.dora(mac(1), 1)).type, MSG.ACK);
       const t0 = performance.now();
       const started = await a.cli("maintenance", "start");
@@ -162,12 +144,6 @@ Deno.test({
           `PARTNER-DOWN; its first new ACK ${tServed.toFixed(0)} ms after the call began; ` +
           `maintenance stop -> NORMAL in ${tNormal.toFixed(0)} ms (MCLT 5 s)`,
       );
-    } finally {
-      toA.close();
-      toB.close();
-      await a.kill();
-      await b.kill();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -4,7 +4,7 @@
  * result on the secondary's disk; GET /leases and `tandem leases --mac/--client-id` find them.
  */
 import { equal, ok } from "node:assert/strict";
-import { bothNormal, ProcessPair, waitFor } from "../helpers/process_pair.ts";
+import { waitFor, withNormalPair } from "../helpers/process_pair.ts";
 
 const TOKEN = "lease-commands-admin-token-012345";
 
@@ -13,16 +13,12 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "tandem-lease-cmd-" });
-    const pair = new ProcessPair(dir, {
+    await withNormalPair("tandem-lease-cmd-", {
       relationship: "lease-commands",
       secret: "lease-commands-shared-secret-0123",
       net: "127.86.0",
       adminToken: TOKEN,
-    });
-    const a = pair.box("primary"), b = pair.box("secondary");
-    try {
-      ok(await bothNormal(a, b, true), "the pair reached NORMAL");
+    }, async ({ pair, a, b }) => {
       const add = await a.cli(
         "lease",
         "add",
@@ -59,7 +55,7 @@ Deno.test({
           "--client-id",
           "01020000008650",
           "--db",
-          `${dir}/secondary/leases.db`,
+          `${pair.dir}/secondary/leases.db`,
         ],
         stdout: "piped",
       });
@@ -82,10 +78,6 @@ Deno.test({
       ok(reclaim.out.includes("reclaimed now"), reclaim.out);
       const bad = await a.cli("lease", "reclaim", "127.86.0.50");
       equal(bad.code, 1, "nothing held out of use there");
-    } finally {
-      await a.kill();
-      await b.kill();
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
