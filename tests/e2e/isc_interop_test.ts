@@ -219,34 +219,27 @@ function interop(tandemRole: PairRole, mode: Mode) {
           200,
         ).catch(failed);
 
-        await boxes.primary.kill9();
-        const killedAt = Date.now();
-        const alone = await client();
-        const takeoverMs = Date.now() - killedAt;
-        assertEquals(alone.got.server, LAN.secondary, "the survivor answers");
-
-        const restartedAt = Date.now();
-        await boxes.primary.restart();
-        if (tandemRole === "primary") await tandem.waitReady(30_000, true);
-        await bothNormal("both NORMAL again after the restart");
-        const resyncMs = Date.now() - restartedAt;
-        await onBoth(alone.got.ip, normalizeMac(alone.c.mac));
+        // kill -9 of one side: the other serves a new client alone (the secondary from its
+        // BACKUP addresses; the primary in COMMUNICATIONS-INTERRUPTED, load balancing off);
+        // the restart brings both back to NORMAL with that lease on both.
+        const killAndRestart = async (dead: PairRole) => {
+          const survivor: PairRole = dead === "primary" ? "secondary" : "primary";
+          await boxes[dead].kill9();
+          const killedAt = Date.now();
+          const alone = await client();
+          const takeoverMs = Date.now() - killedAt;
+          assertEquals(alone.got.server, LAN[survivor], `the ${survivor} answers alone`);
+          const restartedAt = Date.now();
+          await boxes[dead].restart();
+          if (tandemRole === dead) await tandem.waitReady(30_000, true);
+          await bothNormal(`both NORMAL again after the ${dead}'s restart`);
+          const resyncMs = Date.now() - restartedAt;
+          await onBoth(alone.got.ip, normalizeMac(alone.c.mac));
+          return { takeoverMs, resyncMs };
+        };
+        const { takeoverMs, resyncMs } = await killAndRestart("primary");
         await onBoth(first.got.ip, normalizeMac(first.c.mac));
-
-        // The other side: kill -9 of the secondary; the primary serves every client alone
-        // (COMMUNICATIONS-INTERRUPTED, load balancing off), and the secondary's restart brings
-        // both back to NORMAL with that lease on both.
-        await boxes.secondary.kill9();
-        const secondaryKilledAt = Date.now();
-        const alone2 = await client();
-        const takeover2Ms = Date.now() - secondaryKilledAt;
-        assertEquals(alone2.got.server, LAN.primary, "the primary answers alone");
-        const restarted2At = Date.now();
-        await boxes.secondary.restart();
-        if (tandemRole === "secondary") await tandem.waitReady(30_000, true);
-        await bothNormal("both NORMAL again after the secondary's restart");
-        const resync2Ms = Date.now() - restarted2At;
-        await onBoth(alone2.got.ip, normalizeMac(alone2.c.mac));
+        const { takeoverMs: takeover2Ms, resyncMs: resync2Ms } = await killAndRestart("secondary");
 
         for (const box of [boxes.primary, boxes.secondary]) {
           const owners = new Map<string, string>();
