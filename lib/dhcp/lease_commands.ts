@@ -22,6 +22,7 @@ import { clientKeyOf } from "../wire/client_key.ts";
 import { fromHex, toHex } from "../wire/bytes.ts";
 import { hostNameOrEmpty } from "../wire/text_fields.ts";
 import { addressVerdict } from "./allocate.ts";
+import { plainHex } from "../lease/find.ts";
 import type { HandleContext } from "./handle_context.ts";
 import { reclaimExpired } from "./reclaim.ts";
 
@@ -46,7 +47,7 @@ const refuse = (message: string): LeasePlan => ({ ok: false, message });
 
 function hexOf(text: string | undefined): Uint8Array | undefined | null {
   if (text === undefined || text === "") return undefined;
-  const b = fromHex(text.replaceAll(":", "").replaceAll("-", "").toLowerCase());
+  const b = fromHex(plainHex(text));
   return b === undefined || b.length === 0 || b.length > 255 ? null : b;
 }
 
