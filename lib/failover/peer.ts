@@ -110,6 +110,11 @@ export class FailoverPeer {
   readonly #scopes = new ScopeAssembler();
   /** The fingerprint whose scope document was sent on the current link. */
   #scopesSentFor: string | undefined;
+  readonly #relays: RelayWatch;
+  /** The partner's server id as it said (its DHCP-facing address, for relay alarms). */
+  #partnerServerId: string | undefined;
+  /** SHUTDOWN entered by `tandem maintenance start`, with the process still running. */
+  #maintenance = false;
 
   constructor(deps: PeerDeps) {
     this.#d = deps;
@@ -196,9 +201,6 @@ export class FailoverPeer {
     });
   }
 
-  readonly #relays: RelayWatch;
-  #partnerServerId: string | undefined;
-
   /**
    * New scopes in force (the partner's, or a reload): the partner is told the new fingerprint
    * (STATE) and, when it still differs, sent this box's scope document.
@@ -262,7 +264,6 @@ export class FailoverPeer {
   get inMaintenance(): boolean {
     return this.#maintenance;
   }
-  #maintenance = false;
 
   /**
    * `tandem maintenance start`: the planned handover of SIGTERM (handover(), draft §9.14: owed
