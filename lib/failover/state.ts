@@ -428,7 +428,15 @@ export function boot(
     // §9.3.2 step 1: with no (valid) record the box cannot know what it handed out before,
     // so it waits MCLT from now in RECOVER-WAIT (§9.6.2) before allocating; only a pair the
     // operator commissions as new skips that (BootParams.newPair).
-    timeOfFailureSec: p.storageLostAtSec ?? persisted?.lastOperatingSec ??
+    // A box that lost its record and restarts before it recovered keeps the time of that loss
+    // (found by the random schedules: a record lost, then a crash before the first tick, left
+    // lastOperatingSec at 0 and so no MCLT wait, and the box re-issued a lease it had given).
+    // A lastOperatingSec of 0 means never operating: unknown, so the wait runs from now.
+    timeOfFailureSec: p.storageLostAtSec ??
+      (persisted?.storageLost === true ? persisted.timeOfFailureSec : undefined) ??
+      (persisted !== undefined && persisted.lastOperatingSec > 0
+        ? persisted.lastOperatingSec
+        : undefined) ??
       (p.newPair === true ? 0 : nowSec),
     commInterruptedSec: persisted?.commInterruptedSec ?? null,
     partnerDownSec: previous === PD ? persisted?.partnerDownSec ?? nowSec : null,

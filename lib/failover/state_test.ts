@@ -182,3 +182,15 @@ Deno.test("partner-down from STARTUP: a box with its record serves; one without 
   assertEquals(alone.state, "partner-down");
   assertEquals(alone.partnerDownSec, T + 1);
 });
+
+Deno.test("boot: a box that lost its record and restarts before recovering keeps the loss time", () => {
+  // Found by the random schedules (seed 201953): lost record, crash before the first tick,
+  // restart: the MCLT wait must still run from the loss, not from time 0.
+  const lost = boot(undefined, P, T).next;
+  assertEquals(lost.timeOfFailureSec, T);
+  const again = boot(lost, P, T + 5).next;
+  assertEquals([again.storageLost, again.timeOfFailureSec], [true, T]);
+  // A record that never operated (lastOperatingSec 0) is no time of failure either.
+  const never = boot({ ...lost, storageLost: false, lastOperatingSec: 0 }, P, T + 9).next;
+  assertEquals(never.timeOfFailureSec, T + 9);
+});
