@@ -10,8 +10,13 @@ import { cidrContains, type Ipv4 } from "../wire/ipv4.ts";
 import type { VendorOptions } from "./messages.ts";
 import { type OneSided, oneSidedText, RelayCoverage, VENDOR_RELAYS } from "./relay_coverage.ts";
 
-/** A full report this often even without a new relay: the partner's view of "last heard". */
+/**
+ * A full report this often even without a new relay: the partner's view of "last heard". At
+ * most half the alarm time, so a relay the partner still hears never looks silent there.
+ */
 const REPORT_EVERY_SEC = 30;
+const reportEverySec = (alarmSec: number) =>
+  Math.max(1, Math.min(REPORT_EVERY_SEC, Math.floor(alarmSec / 2)));
 
 export interface RelayWatchHost {
   readonly log: EventLog;
@@ -52,7 +57,9 @@ export class RelayWatch {
   /** Every second: report when due, then re-evaluate the alarms. */
   tick(): void {
     const now = this.#h.nowSec();
-    if (this.#coverage.changed || now - this.#lastReportSec >= REPORT_EVERY_SEC) {
+    if (
+      this.#coverage.changed || now - this.#lastReportSec >= reportEverySec(this.#h.alarmSec)
+    ) {
       const sent = this.#h.send(new Map([[VENDOR_RELAYS, this.#coverage.report(now)]]));
       if (sent) this.#lastReportSec = now;
     }
