@@ -63,6 +63,11 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX lease_history_ip ON lease_history (ip, at_sec);
    CREATE INDEX lease_history_hw ON lease_history (hw_addr, at_sec);
    CREATE INDEX lease_history_at ON lease_history (at_sec);`,
+  // Issue #10: the hardware-address index dirtied a random leaf page per history row: 36.8 µs of
+  // CPU per stored change with it, 10.7 without (transactions of 20, fsync each, 200,000 rows
+  // before). A history search by MAC scans the table instead (rare, run by an operator); the
+  // search by address, the usual question ("who had 10.1.2.3 at 14:05?"), keeps its index.
+  `DROP INDEX IF EXISTS lease_history_hw;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -57,3 +57,12 @@ cpu_ticks() {
   for pid in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0))); done
   echo "$t"
 }
+
+# Per-thread utime+stime: "tid comm ticks" lines (TANDEM_BENCH_THREADS=1 makes scripts/bench
+# print the difference per thread name after each fixed-rate step).
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    awk -v tid="${t##*/}" '{print tid, $2, $(NF-38) + $(NF-37), $(NF-38), $(NF-37)}' "$t/stat" 2>/dev/null
+  done
+}
