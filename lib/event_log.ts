@@ -10,6 +10,8 @@ export interface EventLog {
   info(event: string, props?: EventProps): void;
   warn(event: string, props?: EventProps): void;
   error(event: string, props?: EventProps): void;
+  /** Whether info lines are kept now (absent: yes); lets a hot path skip building them. */
+  infoEnabled?(): boolean;
 }
 
 /** A logger that keeps events in memory, for tests. */

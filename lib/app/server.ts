@@ -231,6 +231,9 @@ export class DhcpServer {
     const late: Pending[] = [];
     const changed: Lease[] = [];
     const events: LeaseEvent[] = [];
+    // Lease events are info lines: not built at all when info is not logged (allocation at
+    // 12,000 DORA/s is garbage-collection time).
+    const logLeases = this.#d.log.infoEnabled?.() ?? true;
     /** The groups the late replies wait for (usually one: a batch joins one group). */
     const waits = new Set<Promise<void>>();
     for (const d of batch) {
@@ -287,11 +290,13 @@ export class DhcpServer {
       if (decided.some((op) => op.kind === "put" && op.lease.state !== "active")) {
         this.#poolFullUntil.clear();
       }
-      const stored = this.#decided(decided, true);
+      const stored = this.#decided(decided, logLeases);
       for (const l of stored) changed.push(l);
-      for (const e of leaseEventsOf(packet, decision, stored, this.#box)) {
-        if (e.event === "lease.nak") this.#logEvents([e]);
-        else events.push(e);
+      if (logLeases) {
+        for (const e of leaseEventsOf(packet, decision, stored, this.#box)) {
+          if (e.event === "lease.nak") this.#logEvents([e]);
+          else events.push(e);
+        }
       }
       if (decision.kind === "reply") {
         const bytes = encodeDhcp(decision.reply, {

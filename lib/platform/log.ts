@@ -21,6 +21,7 @@ function wrap(l: Logger): EventLog {
     info: (e, p) => l.info(e, p ?? {}),
     warn: (e, p) => l.warn(e, p ?? {}),
     error: (e, p) => l.error(e, p ?? {}),
+    infoEnabled: () => l.isEnabledFor("info"),
   };
 }
 
