@@ -75,3 +75,38 @@ Deno.test({
     again.close();
   },
 });
+
+Deno.test({
+  name: "mmsg socket: a burst taken by the busy-time polls arrives whole and in order; idle again",
+  ignore: probe === undefined,
+  async fn() {
+    const server = openMmsgSocket("127.0.0.1", 0)!;
+    const peer = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const got: number[] = [];
+    const running = server.run((d) => got.push(d.data[0]! * 256 + d.data[1]!));
+    const to = { transport: "udp" as const, hostname: "127.0.0.1", port: server.port };
+    const waitFor = async (n: number) => {
+      const end = Date.now() + 5000;
+      while (got.length < n && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    };
+    try {
+      // More than one poll takes (8 batches of 64): the first wakes the blocking receive, the
+      // rest queue in the kernel and are taken by the main thread's polls.
+      for (let i = 0; i < 700; i++) await peer.send(new Uint8Array([i >> 8, i & 255]), to);
+      await waitFor(700);
+      deepEqual(got, [...Array(700).keys()]);
+      // Quiet: the polls stop and the socket waits in the blocking receive; a datagram later
+      // still arrives.
+      await new Promise((r) => setTimeout(r, 250));
+      await peer.send(new Uint8Array([9, 9]), to);
+      await waitFor(701);
+      equal(got[700], 9 * 256 + 9);
+    } finally {
+      server.close();
+      peer.close();
+    }
+    const closedAt = Date.now();
+    await running;
+    ok(Date.now() - closedAt < 1000, "run() ends within the receive timeout after close()");
+  },
+});
