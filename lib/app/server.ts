@@ -340,13 +340,14 @@ export class DhcpServer {
   /**
    * Every reply leaves through this token bucket: in order, up to REPLY_BURST per REPLY_GAP_MS
    * (64,000 replies/s; at 32,000 this cap was what stopped the bench at 16,000 DORA/s). A
-   * group's ACKs come free all at once, when its fsync returns, and a drained batch of DISCOVERs makes up to MAX_BATCH OFFERs: after a slow fsync that is
-   * hundreds of replies to one relay. Sent back to back they overflow the receiver's socket
-   * buffer (a relay's, or perfdhcp's: measured as nearly all the loss of a pair at 5,000-7,000
-   * DORA/s, where commits took 2-25 ms); spread over a few milliseconds they do not. A new run
-   * starts with one burst's allowance; when the event loop was busy for longer than a gap,
-   * the bucket has filled for that time, so pacing never holds a reply back by more than a
-   * millisecond or two behind the loop.
+   * group's ACKs come free all at once, when its fsync returns, and a drained batch of
+   * DISCOVERs makes up to MAX_BATCH OFFERs: after a slow fsync that is hundreds of replies to
+   * one relay. Sent back to back they overflow the receiver's socket buffer (a relay's, or
+   * perfdhcp's: measured as nearly all the loss of a pair at 5,000-7,000 DORA/s, where commits
+   * took 2-25 ms); spread over a few milliseconds they do not. A new run starts with one
+   * burst's allowance; when the event loop was busy for longer than a gap, the bucket has
+   * filled for that time, so pacing never holds a reply back by more than a millisecond or two
+   * behind the loop.
    */
   #pace(list: readonly Pending[]): void {
     if (list.length === 0) return;

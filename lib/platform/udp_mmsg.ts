@@ -45,7 +45,7 @@ const RCVBUF_BYTES = (() => {
   return Number.isInteger(v) && v >= 4096 ? v : 4 * 1024 * 1024;
 })();
 const WAKE_MS = 100;
-/** The gap between main-thread receives while busy (TANDEM_UDP_POLL_MS; 0: every receive blocks). */
+/** The gap between main-thread receives while busy (TANDEM_UDP_POLL_MS; 0: each one blocks). */
 const POLL_MS = (() => {
   const v = Number(Deno.env.get("TANDEM_UDP_POLL_MS") ?? "4");
   return Number.isFinite(v) && v >= 0 ? v : 4;
