@@ -1,6 +1,7 @@
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import {
+  readHistoryFile,
   readLeasesFile,
   readMetaFile,
   SCHEMA_VERSION,
@@ -267,3 +268,38 @@ Deno.test("SqliteLeaseStore: commit() with asyncFsync rejects when the WAL canno
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+withDb(
+  "a batch of many puts, deletes and a re-put keeps op order on disk and in history",
+  (path) => {
+    // 20 puts (two full multi-row inserts and a remainder), a delete and a re-put between them, and
+    // the same address twice within one run of puts: the later row must win.
+    const ops = [];
+    for (let i = 1; i <= 11; i++) ops.push(put(lease(`10.0.1.${i}`, `c${i}`)));
+    ops.push(del("10.0.1.3"), del("10.0.1.4"));
+    ops.push(put(lease("10.0.1.2", "c2", { state: "released" })));
+    for (let i = 12; i <= 20; i++) ops.push(put(lease(`10.0.1.${i}`, `c${i}`)));
+    ops.push(put(lease("10.0.1.12", "c12", { hostname: "second" })));
+    ops.push({ kind: "meta" as const, key: "k", value: "v" });
+    ops.push(put(lease("10.0.1.3", "c3b")));
+    const s1 = SqliteLeaseStore.open(path, { history: true });
+    s1.apply(ops);
+    const before = [...s1.all()];
+    s1.close();
+    deepStrictEqual(readLeasesFile(path), before);
+    equal(before.length, 19);
+    equal(before.find((l) => l.ip === ip("10.0.1.4")), undefined);
+    equal(before.find((l) => l.ip === ip("10.0.1.2"))?.state, "released");
+    equal(before.find((l) => l.ip === ip("10.0.1.12"))?.hostname, "second");
+    equal(before.find((l) => l.ip === ip("10.0.1.3"))?.clientKey, "c3b");
+    deepStrictEqual(before.map((l) => l.seq).sort((a, b) => a - b).at(-1), ops.length - 1);
+    equal(readMetaFile(path).get("k"), "v");
+    const db = new DatabaseSync(path, { readOnly: true });
+    equal(db.prepare("SELECT count(*) AS n FROM lease_history").get()?.n, 23, "a row per put");
+    db.close();
+    deepStrictEqual(
+      readHistoryFile(path, { ip: ip("10.0.1.2") }).map((r) => r.state),
+      ["active", "released"],
+    );
+  },
+);

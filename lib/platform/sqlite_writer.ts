@@ -4,6 +4,7 @@
  * after COMMIT in sqlite_wal_sync.ts.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { Lease } from "../lease/lease.ts";
 import type { LeaseOp } from "../lease/ops.ts";
 
 /** The leases table's columns, in the order rows are read and written. */
@@ -11,36 +12,111 @@ export const COLUMNS = "ip, subnet_id, state, client_key, hw_type, hw_addr, clie
   "vendor_class, relay_info, start_sec, end_sec, cltt_sec, acked_potential_end_sec, " +
   "potential_end_sec, pending_update, seq";
 
+/**
+ * Rows per multi-row INSERT. Every statement run is a crossing from JS into SQLite with its
+ * own bind, step and reset; eight rows per run halved the CPU per stored change (issue #10,
+ * 120,000 puts with their history rows in transactions of 120: 7.2-9.7 µs per change one row
+ * at a time, 4.3-4.6 with 8 rows, 5.4 with 16). SQLite applies a multi-row VALUES list in order.
+ */
+export const ROWS_PER_INSERT = 8;
+const PUT_WIDTH = 17;
+const HISTORY_WIDTH = 9;
+
 export interface WriterStatements {
+  /** One lease row, and ROWS_PER_INSERT of them. */
   readonly put: StatementSync;
+  readonly putMany: StatementSync;
   readonly delete: StatementSync;
   readonly meta: StatementSync;
   readonly saveSeq: StatementSync;
-  /** Appends a lease_history row; undefined when history is off. */
+  /** Appends lease_history rows (one, and ROWS_PER_INSERT); undefined when history is off. */
   readonly history: StatementSync | undefined;
+  readonly historyMany: StatementSync | undefined;
+}
+
+const HISTORY_INSERT = "INSERT INTO lease_history (at_sec, ip, state, hw_addr, client_id, " +
+  "hostname, relay_info, start_sec, end_sec) VALUES ";
+
+function rows(width: number, n: number): string {
+  const one = `(${Array(width).fill("?").join(", ")})`;
+  return Array(n).fill(one).join(", ");
 }
 
 export function prepareWriter(db: DatabaseSync, history = false): WriterStatements {
+  const put = `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES `;
   return {
-    history: history
-      ? db.prepare(
-        "INSERT INTO lease_history (at_sec, ip, state, hw_addr, client_id, hostname, " +
-          "relay_info, start_sec, end_sec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      )
+    history: history ? db.prepare(HISTORY_INSERT + rows(HISTORY_WIDTH, 1)) : undefined,
+    historyMany: history
+      ? db.prepare(HISTORY_INSERT + rows(HISTORY_WIDTH, ROWS_PER_INSERT))
       : undefined,
-    put: db.prepare(
-      `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (${COLUMNS.replace(/\w+/g, "?")})`,
-    ),
+    put: db.prepare(put + rows(PUT_WIDTH, 1)),
+    putMany: db.prepare(put + rows(PUT_WIDTH, ROWS_PER_INSERT)),
     delete: db.prepare("DELETE FROM leases WHERE ip = ?"),
     meta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     saveSeq: db.prepare("INSERT OR REPLACE INTO counters (name, value) VALUES ('seq', ?)"),
   };
 }
 
+type Value = string | number;
+
+/** Appends one put's lease row to `out`, columns in COLUMNS order. */
+function pushLease(out: Value[], l: Lease, seq: number): void {
+  out.push(
+    l.ip,
+    l.subnetId,
+    l.state,
+    l.clientKey,
+    l.hwType,
+    l.hwAddr,
+    l.clientId,
+    l.hostname,
+    l.vendorClass,
+    l.relayInfo,
+    l.startSec,
+    l.endSec,
+    l.clttSec,
+    l.ackedPotentialEndSec,
+    l.potentialEndSec,
+    l.pendingUpdate ? 1 : 0,
+    seq,
+  );
+}
+
+/** One lease_history row; the change happened at the client's last transaction or the start. */
+function pushHistory(out: Value[], l: Lease): void {
+  out.push(
+    Math.max(l.startSec, l.clttSec),
+    l.ip,
+    l.state,
+    l.hwAddr,
+    l.clientId,
+    l.hostname,
+    l.relayInfo,
+    l.startSec,
+    l.endSec,
+  );
+}
+
+/** Runs `values` (whole rows of `width`) as full multi-row inserts, then single-row ones. */
+function insertRows(
+  many: StatementSync,
+  one: StatementSync,
+  values: Value[],
+  width: number,
+): void {
+  const chunk = width * ROWS_PER_INSERT;
+  let i = 0;
+  for (; i + chunk <= values.length; i += chunk) many.run(...values.slice(i, i + chunk));
+  for (; i < values.length; i += width) one.run(...values.slice(i, i + width));
+  values.length = 0;
+}
+
 /**
  * Writes one batch as one transaction, straight from the ops (no intermediate rows: this runs
  * on the main thread). Each put and delete takes the next seq after firstSeq; a batch with a
- * delete also saves the counter, since a delete can consume the highest number.
+ * delete also saves the counter, since a delete can consume the highest number. Runs of puts
+ * go ROWS_PER_INSERT rows per statement; a delete or meta op first writes the puts before it,
+ * so the ops reach the table in their order.
  * IMMEDIATE takes the write lock up front, so a busy database fails here, not mid-batch. A
  * failed COMMIT (e.g. fsync error) may or may not have reached the disk; the caller reports
  * failure so no reply leaves, and at worst a restart shows a binding nobody was told of, which
@@ -52,53 +128,32 @@ export function writeBatch(
   ops: readonly LeaseOp[],
   firstSeq: number,
 ): void {
+  const leases: Value[] = [];
+  const history: Value[] = [];
+  const flush = () => {
+    insertRows(st.putMany, st.put, leases, PUT_WIDTH);
+    if (st.history && st.historyMany) {
+      insertRows(st.historyMany, st.history, history, HISTORY_WIDTH);
+    }
+  };
   try {
     db.exec("BEGIN IMMEDIATE");
     let seq = firstSeq;
     let deleted = false;
     for (const op of ops) {
       switch (op.kind) {
-        case "put": {
-          const l = op.lease;
-          st.put.run(
-            l.ip,
-            l.subnetId,
-            l.state,
-            l.clientKey,
-            l.hwType,
-            l.hwAddr,
-            l.clientId,
-            l.hostname,
-            l.vendorClass,
-            l.relayInfo,
-            l.startSec,
-            l.endSec,
-            l.clttSec,
-            l.ackedPotentialEndSec,
-            l.potentialEndSec,
-            l.pendingUpdate ? 1 : 0,
-            ++seq,
-          );
-          // When the change happened: the client's last transaction, or when the state began.
-          st.history?.run(
-            Math.max(l.startSec, l.clttSec),
-            l.ip,
-            l.state,
-            l.hwAddr,
-            l.clientId,
-            l.hostname,
-            l.relayInfo,
-            l.startSec,
-            l.endSec,
-          );
+        case "put":
+          pushLease(leases, op.lease, ++seq);
+          if (st.history) pushHistory(history, op.lease);
           break;
-        }
         case "delete":
+          flush();
           ++seq;
           deleted = true;
           st.delete.run(op.ip);
           break;
         case "meta":
+          flush();
           st.meta.run(op.key, op.value);
           break;
         case "hold":
@@ -106,6 +161,7 @@ export function writeBatch(
           break;
       }
     }
+    flush();
     if (deleted) st.saveSeq.run(seq);
     db.exec("COMMIT");
   } catch (e) {
