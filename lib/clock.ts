@@ -71,3 +71,42 @@ export class ManualClock implements Clock {
     this.#now += ms;
   }
 }
+
+/**
+ * Tandem's time base: the system's wall time read once, at start, then moved on by the
+ * monotonic clock only. A step of the system clock while Tandem runs (an NTP step, `date -s`)
+ * moves no lease end, no MCLT deadline and no partner-down time: every absolute time Tandem
+ * stored or sent stays on one base. A forward step read as wall time would end leases early
+ * (two clients on one address); a backward step would stretch what the partner is told. The
+ * partner's offset is still measured from each message (draft §5.10), and a box takes the new
+ * system time when it restarts. NTP's gradual slewing reaches the monotonic clock too, so the
+ * base does not drift. systemOffsetMs() says how far the system clock has moved away from it.
+ */
+export class SteadyClock implements Clock {
+  readonly #base: Clock;
+  readonly #wall0: number;
+  readonly #mono0: number;
+
+  constructor(base: Clock) {
+    this.#base = base;
+    this.#wall0 = base.nowMs();
+    this.#mono0 = base.monoMs();
+  }
+
+  nowMs(): number {
+    return this.#wall0 + (this.#base.monoMs() - this.#mono0);
+  }
+
+  monoMs(): number {
+    return this.#base.monoMs();
+  }
+
+  after(delayMs: number, fn: () => void): TimerHandle {
+    return this.#base.after(delayMs, fn);
+  }
+
+  /** The system's wall time minus this clock's: the sum of the steps since start. */
+  systemOffsetMs(): number {
+    return this.#base.nowMs() - this.nowMs();
+  }
+}

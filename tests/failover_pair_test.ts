@@ -1,4 +1,4 @@
-import { equal, ok } from "node:assert/strict";
+import { equal, notEqual, ok } from "node:assert/strict";
 import { Pair } from "./helpers/pair_harness.ts";
 import { parseIpv4 } from "../lib/wire/ipv4.ts";
 
@@ -113,7 +113,11 @@ Deno.test("pair: asymmetric partition and a flapping link cause no duplicates an
 Deno.test("pair: clock skew of minutes is corrected, and leases stay single-holder", async () => {
   const pair = await normalPair();
   try {
+    // The secondary starts with its clock four minutes ahead (a box takes the system time at
+    // its start; a step while it runs moves nothing, see the next test but one).
+    pair.kill("b");
     pair.skew("b", 4 * 60_000);
+    pair.restart("b", pair.b.store);
     pair.net.cut();
     await pair.advance(1200);
     pair.net.heal();
@@ -214,25 +218,39 @@ Deno.test("pair: POOLREQ refills the secondary's BACKUP reserve after it was use
   }
 });
 
-Deno.test("pair: a wall-clock step of an hour changes no state; the offset follows the next message", async () => {
+Deno.test("pair: a wall-clock step of an hour moves no time while running; a restart takes it", async () => {
   const pair = await normalPair();
   try {
     const transitions = () => pair.a.log.events.filter((e) => e.event === "failover.transition");
+    const offsets = () => pair.b.log.events.filter((e) => e.event === "failover.clock_offset");
     const before = transitions().length;
+    const offsetsBefore = offsets().length;
+    const aBefore = pair.a.nowSec();
     pair.skew("a", 3_600_000); // NTP steps the primary's clock an hour ahead
     await pair.advance(5000);
     equal(pair.a.state, "normal");
     equal(pair.b.state, "normal");
     equal(transitions().length, before, "no transition from a wall-clock step");
     equal(pair.a.log.events.filter((e) => e.event === "failover.link_down").length, 0);
-    // The secondary re-measured the offset from the primary's messages (draft §5.10).
-    const offset = pair.b.log.events.filter((e) => e.event === "failover.clock_offset").at(-1);
-    equal(offset?.props.to, 3600);
-    // A lease made by the skewed primary is stored on the secondary on its own clock.
+    // The primary keeps its time base (SteadyClock): 5 s passed, not an hour and 5 s.
+    ok(Math.abs(pair.a.nowSec() - aBefore - 5) <= 1, `a moved ${pair.a.nowSec() - aBefore} s`);
+    equal(pair.a.clock.systemOffsetMs(), 3_600_000);
+    equal(offsets().length, offsetsBefore, "the secondary saw no new offset");
     const ip = await pair.dora(1);
     await pair.advance(500);
-    const l = pair.b.store.get(parseIpv4(ip!)!)!;
-    ok(Math.abs(l.clttSec - pair.b.nowSec()) <= 2, `cltt ${l.clttSec} vs now ${pair.b.nowSec()}`);
+    const early = pair.b.store.get(parseIpv4(ip!)!)!;
+    ok(Math.abs(early.endSec - pair.a.store.get(early.ip)!.endSec) <= 1, "one time base");
+
+    // A restart takes the system time: an hour off is beyond max_clock_skew_sec (600), so the
+    // pair refuses the connection (draft §5.10) instead of mixing two time bases.
+    pair.kill("a");
+    pair.restart("a", pair.a.store);
+    await pair.advance(3000);
+    const rejected = [...pair.a.log.events, ...pair.b.log.events]
+      .filter((e) => e.event === "failover.connect_rejected")
+      .map((e) => Math.abs(Number(e.props.skewSec)));
+    ok(rejected.some((s) => Math.abs(s - 3600) <= 2), `rejections: ${rejected.join(", ")}`);
+    notEqual(pair.a.state, "normal");
     equal(pair.duplicates().length, 0, pair.duplicates().join("\n"));
   } finally {
     pair.stop();

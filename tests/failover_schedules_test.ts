@@ -28,3 +28,21 @@ Deno.test(`pair schedules: ${CI_SCHEDULES} seeded random schedules, no address e
   );
   equal(failed.length, 0, failed.slice(0, 3).join("\n\n"));
 });
+
+/**
+ * Seeds the soak found beyond the CI range (scripts/soak), replayed on every run:
+ * - 202474: the secondary's system clock stepped back 240 s while it ran; its stored leases then
+ *   outlived the client's by that much (fixed by SteadyClock, lib/clock.ts);
+ * - 302316: a box wiped while a lease it gave was unknown to its partner, restarted while the
+ *   partner was in PARTNER-DOWN (whose clock then stepped 240 s ahead), went through
+ *   POTENTIAL-CONFLICT to NORMAL and gave the lease away again (fixed in leaveStartup,
+ *   lib/failover/state.ts, and by SteadyClock).
+ */
+export const FOUND_SEEDS = [202474, 302316];
+
+Deno.test(`pair schedules: the seeds the soak found (${FOUND_SEEDS.join(", ")}) hold`, async () => {
+  for (const seed of FOUND_SEEDS) {
+    const r = await runSchedule(seed);
+    equal(r.duplicates.length, 0, `seed ${seed}: ${r.duplicates[0]}\n${describe(r.steps)}`);
+  }
+});

@@ -12,7 +12,8 @@ import { DhcpServer } from "./server.ts";
 import { STANDALONE_SCOPE } from "../dhcp/scope.ts";
 import { statusDocument } from "./status.ts";
 import { systemClock } from "../platform/clock.ts";
-import { type Clock } from "../clock.ts";
+import { type Clock, SteadyClock } from "../clock.ts";
+import { ClockWatch } from "./clock_watch.ts";
 import { openDhcpSocket } from "../platform/dhcp_socket.ts";
 import { trimMallocHeap } from "../platform/malloc_trim.ts";
 import { registerProcessMetrics } from "../platform/process_metrics.ts";
@@ -82,7 +83,9 @@ export class NewPairRefused extends Error {
 
 export async function boot(fileConfig: Config, opts: BootOptions = {}): Promise<Running> {
   let config = fileConfig;
-  const clock = opts.clock ?? systemClock;
+  // Tandem's time base from this start: a system clock step moves no stored time (lib/clock.ts).
+  const clock: Clock = opts.clock ?? new SteadyClock(systemClock);
+  const steady = clock instanceof SteadyClock ? clock : undefined;
   const log = opts.log ?? eventLog("dhcp");
   // [failover.tls] files are read first: a missing one stops the start with its key named.
   const tlsFiles = config.role === "standalone" ? undefined : config.failover?.tls;
@@ -281,6 +284,8 @@ export async function boot(fileConfig: Config, opts: BootOptions = {}): Promise<
   };
   pruneHistory();
   const pruneTimer = setInterval(pruneHistory, 3_600_000);
+  const clockWatch = steady === undefined ? undefined : new ClockWatch(steady, log, registry);
+  const clockTimer = setInterval(() => clockWatch?.check(), 10_000);
   const done = server.run();
   trimMallocHeap(); // what hydration freed goes back to the OS (malloc_trim.ts)
   let stopped: Promise<void> | undefined;
@@ -296,6 +301,7 @@ export async function boot(fileConfig: Config, opts: BootOptions = {}): Promise<
       stopped ??= (async () => {
         stopping = true;
         clearInterval(pruneTimer);
+        clearInterval(clockTimer);
         await server.stop();
         if (failover !== undefined) {
           // §9.14: tell the partner before going, so it takes over at once.

@@ -16,7 +16,7 @@ import { MemoryLeaseStore } from "../../lib/lease/memory_store.ts";
 import { DecidedStore } from "./decided_store.ts";
 import { commitHooks, dhcpMetrics } from "../../lib/app/dhcp_metrics.ts";
 import { DhcpServer } from "../../lib/app/server.ts";
-import { ManualClock } from "../../lib/clock.ts";
+import { ManualClock, SteadyClock } from "../../lib/clock.ts";
 import { composeFailover, type FailoverParts } from "../../lib/app/failover_boot.ts";
 import { MemoryLog } from "../../lib/event_log.ts";
 import type { Datagram, DatagramTransport, OutDatagram } from "../../lib/platform/udp.ts";
@@ -103,8 +103,23 @@ export class MemoryDhcpTransport implements DatagramTransport {
 
 const RELAY = "192.0.2.1";
 
+/** A box's system clock (the harness advances and steps it) and the time base it runs on. */
+export interface BoxClocks {
+  readonly system: ManualClock;
+  readonly clock: SteadyClock;
+}
+
+/** The clocks of a box starting now, system clock at startMs (as boot.ts composes them). */
+function startClocks(startMs: number): BoxClocks {
+  const system = new ManualClock(startMs);
+  return { system, clock: new SteadyClock(system) };
+}
+
 export class Box {
-  readonly clock: ManualClock;
+  /** The box's system clock: the harness advances and steps it. */
+  readonly system: ManualClock;
+  /** What the box runs on, as boot.ts composes it: its time base from this start. */
+  readonly clock: SteadyClock;
   readonly parts: FailoverParts;
   readonly log = new MemoryLog();
   readonly registry = new Registry();
@@ -120,11 +135,12 @@ export class Box {
     /** The committed ("on disk") leases; a restart on the same object is a crash. */
     readonly store: LeaseStore,
     net: MemoryNet,
-    nowMs: number,
+    clocks: BoxClocks,
     /** First start of a brand-new pair (`tandem run --new-pair`). */
     newPair = false,
   ) {
-    this.clock = new ManualClock(nowMs);
+    this.system = clocks.system;
+    this.clock = clocks.clock;
     const metrics = dhcpMetrics(this.registry, () => config, store);
     // The index is rebuilt from the "disk" at every start: what a group had not written when
     // the box died is gone, as after a real crash.
@@ -229,6 +245,8 @@ export class Pair {
   b: Box;
   nowMs = T0_MS;
   skewMs: Record<"a" | "b", number> = { a: 0, b: 0 };
+  /** The clocks of each box's current start: the checker reads the time the box itself used. */
+  readonly #clocks: Record<"a" | "b", BoxClocks>;
   readonly acks: AckRecord[] = [];
   /** Clients that gave their address back (their lease ends then, for the checker). */
   readonly released: { ip: string; client: number; atMs: number }[] = [];
@@ -242,8 +260,11 @@ export class Pair {
   ) {
     // Commissioned as a new pair only when both stores start empty, as an operator would.
     const fresh = storeA.size() === 0 && storeB.size() === 0;
-    this.a = new Box("a", configA, this.recordingStore("a", storeA), this.net, this.nowMs, fresh);
-    this.b = new Box("b", configB, this.recordingStore("b", storeB), this.net, this.nowMs, fresh);
+    this.#clocks = { a: startClocks(this.nowMs), b: startClocks(this.nowMs) };
+    const start = (n: "a" | "b", config: Config, store: LeaseStore) =>
+      new Box(n, config, this.recordingStore(n, store), this.net, this.#clocks[n], fresh);
+    this.a = start("a", configA, storeA);
+    this.b = start("b", configB, storeB);
   }
 
   box(n: "a" | "b"): Box {
@@ -255,7 +276,7 @@ export class Pair {
     for (let done = 0; done < ms; done += stepMs) {
       const step = Math.min(stepMs, ms - done);
       this.nowMs += step;
-      for (const box of [this.a, this.b]) if (box.alive) box.clock.advance(step);
+      for (const box of [this.a, this.b]) if (box.alive) box.system.advance(step);
       await settle();
     }
   }
@@ -263,7 +284,7 @@ export class Pair {
   /** Steps one box's wall clock (NTP step / skew), timers keep their delays. */
   skew(n: "a" | "b", ms: number): void {
     this.skewMs[n] += ms;
-    this.box(n).clock.step(ms);
+    this.box(n).system.step(ms);
   }
 
   /** Advances until cond() or timeoutMs; returns elapsed ms, or -1. */
@@ -291,7 +312,8 @@ export class Pair {
     const config = n === "a" ? this.configA : this.configB;
     // The same store object is a crash (it keeps what was committed); a new one is a wiped disk.
     const recorded = store === this.box(n).store ? store : this.recordingStore(n, store);
-    const box = new Box(n, config, recorded, this.net, this.nowMs + this.skewMs[n]);
+    this.#clocks[n] = startClocks(this.nowMs + this.skewMs[n]);
+    const box = new Box(n, config, recorded, this.net, this.#clocks[n]);
     if (n === "a") this.a = box;
     else this.b = box;
   }
@@ -456,7 +478,7 @@ export class Pair {
           clientKey: op.lease.clientKey,
           endSec: op.lease.endSec,
           trueMs: this.nowMs,
-          boxMs: this.nowMs + this.skewMs[n],
+          boxMs: this.#clocks[n].clock.nowMs(),
         });
       }
     };
