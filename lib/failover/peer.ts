@@ -249,6 +249,10 @@ export class FailoverPeer {
     return {
       role: this.#config.role === "secondary" ? "secondary" as const : "primary" as const,
       mcltSec: this.#d.fo.mcltSec,
+      longestLeaseSec: Math.max(
+        this.#config.leaseTimes.maxSec,
+        ...this.#config.subnets.map((s) => s.leaseTimes.maxSec),
+      ),
       safePeriodSec: this.#d.fo.autoPartnerDownSec,
       startupMs: STARTUP_MS,
       // §9.3.2 step 6 leaves the choice to the implementation. A box that restarts without

@@ -54,6 +54,10 @@ export interface FailoverSnapshot {
   /** Entry into PARTNER-DOWN: the MCLT rules of §5.2.1, §9.4.2 count from it (mclt.ts). */
   readonly partnerDownSec: number | null;
   readonly recoverWaitUntilSec: number | null;
+  /** The longest lease this box can grant (config max_sec): the wait when no record is whole. */
+  readonly longestLeaseSec?: number;
+  /** The partner was in RECOVER too while this box recovered: its record may not be whole. */
+  readonly partnerRecovering?: boolean;
   readonly updDoneReceivedSec: number | null;
   readonly updDoneSentSec: number | null;
 }
@@ -126,6 +130,8 @@ export interface BootParams {
   readonly startupTimeout: StartupTimeoutPolicy;
   /** Operator says stable storage was lost at this time (§9.3.2 step 1, second paragraph). */
   readonly storageLostAtSec?: number;
+  /** The longest lease this box can grant (the largest lease max_sec of its config). */
+  readonly longestLeaseSec?: number;
   /**
    * Operator commissions a brand-new pair (`tandem run --new-pair`, refused when the store holds
    * leases): with no failover record, nothing was ever handed out, so the RECOVER-WAIT wait of

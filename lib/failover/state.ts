@@ -193,6 +193,7 @@ class Run {
         });
       }
     }
+    if (to !== RV && to !== RW && to !== "startup") s.partnerRecovering = false;
     if (to === PD && s.partnerDownSec === null) s.partnerDownSec = this.now;
     if (to !== PD && to !== "paused" && to !== "shutdown") s.partnerDownSec = null;
     if (to === N) {
@@ -203,8 +204,16 @@ class Run {
       this.effects.push({ kind: "send-updreq" }); // §9.10.1
     }
     if (to === RW) {
-      // §9.6.2: wait MCLT from the time of failure (boot() sets it, §9.3.2 step 1).
-      const until = s.timeOfFailureSec + s.mcltSec;
+      // §9.6.2: wait MCLT from the time of failure (boot() sets it, §9.3.2 step 1). MCLT is
+      // enough when the partner's record is whole: no lease runs more than MCLT past what the
+      // partner knows (§5.2.1). When the partner was recovering too, neither record is whole
+      // (both lost, or neither ever ran): a lease either box gave may be known to its client
+      // alone, for up to the longest lease (found by the random schedules: both boxes wiped in
+      // turn, the pair back in NORMAL after MCLT, and an address still leased given away).
+      const wait = s.partnerRecovering === true && s.timeOfFailureSec !== 0
+        ? Math.max(s.mcltSec, s.longestLeaseSec ?? 0)
+        : s.mcltSec;
+      const until = s.timeOfFailureSec + wait;
       s.recoverWaitUntilSec = until;
       if (until <= this.now) this.enter(RD, "§9.6.2 wait already over");
       else {this.effects.push({
@@ -306,6 +315,9 @@ export function transition(snapshot: FailoverSnapshot, event: FailoverEvent): Tr
     case "partner-state": {
       const prev = s.partner;
       s.partner = { state: event.state, startup: event.startup, sinceSec: event.startTimeSec };
+      // Both recovering (§9.5): remembered until this box is done recovering (enter()).
+      const recovering = s.state === RV || (s.state === "startup" && s.previousState === RV);
+      if (recovering && event.state === RV) s.partnerRecovering = true;
       s.connected = true;
       if (s.state === "shutdown" && event.state === PD) {
         s.previousState = RV; // §9.14.2
@@ -449,6 +461,9 @@ export function boot(
     commInterruptedSec: persisted?.commInterruptedSec ?? null,
     partnerDownSec: previous === PD ? persisted?.partnerDownSec ?? nowSec : null,
     recoverWaitUntilSec: previous === RW ? persisted?.recoverWaitUntilSec ?? null : null,
+    ...(p.longestLeaseSec === undefined ? {} : { longestLeaseSec: p.longestLeaseSec }),
+    partnerRecovering: (previous === RV || previous === RW) &&
+      persisted?.partnerRecovering === true,
     updDoneReceivedSec: null,
     updDoneSentSec: null,
   };

@@ -194,3 +194,56 @@ Deno.test("boot: a box that lost its record and restarts before recovering keeps
   const never = boot({ ...lost, storageLost: false, lastOperatingSec: 0 }, P, T + 9).next;
   assertEquals(never.timeOfFailureSec, T + 9);
 });
+
+Deno.test("§9.3.2 step 5: a box still in RECOVER-WAIT whose partner went PARTNER-DOWN recovers again", () => {
+  // It lost its record and had not served since: its store is no match for the partner's.
+  const s = boot(
+    persisted({ state: "recover-wait", lastOperatingSec: T + 10, recoverWaitUntilSec: T + 3600 }),
+    P,
+    T + 100,
+  ).next;
+  const ev = { type: "partner-state", state: "partner-down", startup: false } as const;
+  // Even when the partner went PARTNER-DOWN before this box's last tick in RECOVER-WAIT.
+  const r = transition(s, { ...ev, startTimeSec: T + 5, nowSec: T + 101 });
+  assertEquals(r.next.state, "recover");
+});
+
+Deno.test("§9.6.2: RECOVER-WAIT waits the longest lease, not MCLT, when the partner recovered too", () => {
+  const params: BootParams = { ...P, longestLeaseSec: 86_400 };
+  const start = boot(undefined, params, T).next; // no record: RECOVER, time of failure T
+  const connected = { ...start, connected: true };
+  const both = transition(connected, {
+    type: "partner-state",
+    state: "recover",
+    startup: false,
+    startTimeSec: T,
+    nowSec: T + 1,
+  });
+  assertEquals(both.next.state, "recover");
+  assertEquals(both.next.partnerRecovering, true);
+  const done = transition(both.next, { type: "updreq-done", nowSec: T + 2 });
+  assertEquals(done.next.state, "recover-wait");
+  assertEquals(done.next.recoverWaitUntilSec, T + 86_400, "neither record is whole");
+  // The same box with a partner whose record is whole waits MCLT.
+  const whole = transition(connected, {
+    type: "partner-state",
+    state: "communications-interrupted",
+    startup: false,
+    startTimeSec: T,
+    nowSec: T + 1,
+  });
+  assertEquals(whole.next.partnerRecovering, false);
+  const r = transition({ ...whole.next, state: "recover" }, { type: "updreq-done", nowSec: T + 2 });
+  assertEquals(r.next.recoverWaitUntilSec, T + 3600);
+  // A pair the operator commissions as new (--new-pair) waits nothing, as before.
+  const fresh = boot(undefined, { ...params, newPair: true }, T).next;
+  const n = transition({ ...fresh, connected: true }, {
+    type: "partner-state",
+    state: "recover",
+    startup: false,
+    startTimeSec: T,
+    nowSec: T + 1,
+  });
+  const nd = transition(n.next, { type: "updreq-done", nowSec: T + 2 });
+  assert(nd.next.state !== "recover-wait", nd.next.state);
+});
