@@ -19,38 +19,42 @@ export const COLUMNS = "ip, subnet_id, state, client_key, hw_type, hw_addr, clie
  * at a time, 4.3-4.6 with 8 rows, 5.4 with 16). SQLite applies a multi-row VALUES list in order.
  */
 export const ROWS_PER_INSERT = 8;
-const PUT_WIDTH = 17;
-const HISTORY_WIDTH = 9;
+
+/** The columns of a lease_history row, in the order pushHistory() writes them. */
+const HISTORY_COLUMNS = "at_sec, ip, state, hw_addr, client_id, hostname, relay_info, " +
+  "start_sec, end_sec";
+
+/** An INSERT of one row and of ROWS_PER_INSERT rows into one table; width: its columns. */
+interface RowInsert {
+  readonly one: StatementSync;
+  readonly many: StatementSync;
+  readonly width: number;
+}
+
+function prepareRows(db: DatabaseSync, verb: string, table: string, columns: string): RowInsert {
+  const width = columns.split(",").length;
+  const row = `(${Array(width).fill("?").join(", ")})`;
+  const head = `${verb} INTO ${table} (${columns}) VALUES `;
+  return {
+    one: db.prepare(head + row),
+    many: db.prepare(head + Array(ROWS_PER_INSERT).fill(row).join(", ")),
+    width,
+  };
+}
 
 export interface WriterStatements {
-  /** One lease row, and ROWS_PER_INSERT of them. */
-  readonly put: StatementSync;
-  readonly putMany: StatementSync;
+  readonly put: RowInsert;
   readonly delete: StatementSync;
   readonly meta: StatementSync;
   readonly saveSeq: StatementSync;
-  /** Appends lease_history rows (one, and ROWS_PER_INSERT); undefined when history is off. */
-  readonly history: StatementSync | undefined;
-  readonly historyMany: StatementSync | undefined;
-}
-
-const HISTORY_INSERT = "INSERT INTO lease_history (at_sec, ip, state, hw_addr, client_id, " +
-  "hostname, relay_info, start_sec, end_sec) VALUES ";
-
-function rows(width: number, n: number): string {
-  const one = `(${Array(width).fill("?").join(", ")})`;
-  return Array(n).fill(one).join(", ");
+  /** Appends lease_history rows; undefined when history is off. */
+  readonly history: RowInsert | undefined;
 }
 
 export function prepareWriter(db: DatabaseSync, history = false): WriterStatements {
-  const put = `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES `;
   return {
-    history: history ? db.prepare(HISTORY_INSERT + rows(HISTORY_WIDTH, 1)) : undefined,
-    historyMany: history
-      ? db.prepare(HISTORY_INSERT + rows(HISTORY_WIDTH, ROWS_PER_INSERT))
-      : undefined,
-    put: db.prepare(put + rows(PUT_WIDTH, 1)),
-    putMany: db.prepare(put + rows(PUT_WIDTH, ROWS_PER_INSERT)),
+    history: history ? prepareRows(db, "INSERT", "lease_history", HISTORY_COLUMNS) : undefined,
+    put: prepareRows(db, "INSERT OR REPLACE", "leases", COLUMNS),
     delete: db.prepare("DELETE FROM leases WHERE ip = ?"),
     meta: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"),
     saveSeq: db.prepare("INSERT OR REPLACE INTO counters (name, value) VALUES ('seq', ?)"),
@@ -82,7 +86,7 @@ function pushLease(out: Value[], l: Lease, seq: number): void {
   );
 }
 
-/** One lease_history row; the change happened at the client's last transaction or the start. */
+/** One lease_history row, HISTORY_COLUMNS: at the client's last transaction, or the start. */
 function pushHistory(out: Value[], l: Lease): void {
   out.push(
     Math.max(l.startSec, l.clttSec),
@@ -97,17 +101,12 @@ function pushHistory(out: Value[], l: Lease): void {
   );
 }
 
-/** Runs `values` (whole rows of `width`) as full multi-row inserts, then single-row ones. */
-function insertRows(
-  many: StatementSync,
-  one: StatementSync,
-  values: Value[],
-  width: number,
-): void {
-  const chunk = width * ROWS_PER_INSERT;
+/** Runs `values` (whole rows) as full multi-row inserts, then single-row ones; empties it. */
+function insertRows(ins: RowInsert, values: Value[]): void {
+  const chunk = ins.width * ROWS_PER_INSERT;
   let i = 0;
-  for (; i + chunk <= values.length; i += chunk) many.run(...values.slice(i, i + chunk));
-  for (; i < values.length; i += width) one.run(...values.slice(i, i + width));
+  for (; i + chunk <= values.length; i += chunk) ins.many.run(...values.slice(i, i + chunk));
+  for (; i < values.length; i += ins.width) ins.one.run(...values.slice(i, i + ins.width));
   values.length = 0;
 }
 
@@ -131,10 +130,8 @@ export function writeBatch(
   const leases: Value[] = [];
   const history: Value[] = [];
   const flush = () => {
-    insertRows(st.putMany, st.put, leases, PUT_WIDTH);
-    if (st.history && st.historyMany) {
-      insertRows(st.historyMany, st.history, history, HISTORY_WIDTH);
-    }
+    insertRows(st.put, leases);
+    if (st.history) insertRows(st.history, history);
   };
   try {
     db.exec("BEGIN IMMEDIATE");
