@@ -285,7 +285,7 @@ export async function boot(fileConfig: Config, opts: BootOptions = {}): Promise<
   pruneHistory();
   const pruneTimer = setInterval(pruneHistory, 3_600_000);
   const clockWatch = steady === undefined ? undefined : new ClockWatch(steady, log, registry);
-  const clockTimer = setInterval(() => clockWatch?.check(), 10_000);
+  const clockTimer = clockWatch && setInterval(() => clockWatch.check(), 10_000);
   const done = server.run();
   trimMallocHeap(); // what hydration freed goes back to the OS (malloc_trim.ts)
   let stopped: Promise<void> | undefined;

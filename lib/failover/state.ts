@@ -272,16 +272,14 @@ class Run {
 function leaveStartup(r: Run): void {
   const s = r.s;
   let target = s.previousState;
-  if (s.partner.state === PD && target === RW) {
-    // A box still waiting out its recovery had not served a client since it lost its record:
-    // its store is not one to weigh against the partner's in POTENTIAL-CONFLICT. It recovers
-    // again from the partner, and its wait still runs from its time of failure (found by the
-    // random schedules: a box wiped, then restarted while the partner was in PARTNER-DOWN,
-    // went to POTENTIAL-CONFLICT, then NORMAL, and gave away a lease it had made before the
-    // wipe and never told the partner of).
-    target = RV;
-  } else if (s.partner.state === PD && target !== RV) {
-    target = s.partner.sinceSec > s.lastOperatingSec ? RV : PC;
+  if (s.partner.state === PD && target !== RV) {
+    // A box still in RECOVER-WAIT had not served a client since it lost its record (its ticks
+    // there are no operation): its store is not one to weigh against the partner's in
+    // POTENTIAL-CONFLICT, so it recovers again; its wait still runs from its time of failure
+    // (found by the random schedules: a box wiped, then restarted while the partner was in
+    // PARTNER-DOWN, went to POTENTIAL-CONFLICT, then NORMAL, and gave away a lease it had made
+    // before the wipe and never told the partner of).
+    target = target === RW || s.partner.sinceSec > s.lastOperatingSec ? RV : PC;
   }
   r.enter(target, "§9.3.2 step 5", target === s.previousState);
   if (target === RW) rearmRecoverWait(r);
